@@ -1,0 +1,189 @@
+"""What each command does; the CLI parses, this runs. Every function returns an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor import output
+from monitor.config import Settings
+from monitor.errors import ConfigError
+from monitor.ingest import SourceReport, http_client, run_sources
+from monitor.store import sources as source_store
+from monitor.store.db import Store, open_store
+from monitor.store.views import get_call, list_calls
+from sources.http import build_client
+from sources.registry import KINDS, get_kind
+from sources.settings import validate
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+        "init": cmd_init, "db": cmd_db, "sources": cmd_sources, "fetch": cmd_fetch,
+        "calls": cmd_calls, "status": cmd_status, "demo": cmd_demo,
+    }
+    return handlers[args.command](args, settings)
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    store = Store(settings.database_url)
+    changed = store.upgrade()
+    print(f"database {store.safe_url}: " + ("created/migrated" if changed else "up to date")
+          + f" (revision {store.current_revision()})")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    if args.db_command == "upgrade":
+        return cmd_init(args, settings)
+    store = Store(settings.database_url)
+    print(f"current {store.current_revision() or '(empty database)'}; head {store.head_revision()}")
+    return 0
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """['k=v', …] → {k: v}; ConfigError for an item without '='."""
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {pair!r} is not KEY=VALUE")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
+    verb = args.sources_command
+    if verb == "kinds":
+        for kind in KINDS.values():
+            print(f"{kind.name}: {kind.description}")
+            for name, default, description in kind.setting_help():
+                shown = ",".join(default) if isinstance(default, tuple) else default
+                print(f"    {name} (default {shown}): {description}")
+        return 0
+    store = open_store(settings.database_url)
+    if verb == "add":
+        kind = get_kind(args.kind)
+        given = parse_sets(args.set)
+        validate(kind.name, kind.settings, given)  # fail before storing anything
+        url = args.url or kind.default_url
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--url {url!r} is not an http(s) URL")
+        source = source_store.add_source(store, args.name, kind.name, url, given)
+        print(f"added source {source.name} ({source.kind}) -> {source.url}")
+    elif verb == "list":
+        sources = source_store.list_sources(store)
+        counts = source_store.call_counts(store)
+        if args.json:
+            _print_json([{"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
+                          "settings": s.settings, "calls": counts.get(s.id or 0, 0)}
+                         for s in sources])
+        else:
+            print(output.sources_table(sources, counts) if sources else "no sources yet")
+    elif verb == "remove":
+        removed = source_store.remove_source(store, args.name)
+        print(f"removed source {args.name} and its {removed} calls")
+    else:
+        source_store.set_enabled(store, args.name, verb == "enable")
+        print(f"{verb}d source {args.name}")
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.database_url)
+    if args.source:
+        sources = [source_store.get_source(store, args.source)]
+    else:
+        sources = source_store.list_sources(store, enabled_only=True)
+    if not sources:
+        print("no enabled sources; add one with `funding-monitor sources add`", file=sys.stderr)
+        return 0
+    with build_client(user_agent=settings.user_agent, timeout=settings.http_timeout) as raw:
+        reports = fetch_with_progress(store, sources, http_client(settings, raw))
+    for report in reports:
+        print(report_line(report))
+    return 0 if all(r.ok for r in reports) else 1
+
+
+def fetch_with_progress(store: Store, sources: list[Any], http: Any) -> list[SourceReport]:
+    """Run the sources with a spinner on a terminal, plain log lines otherwise."""
+    if not sys.stderr.isatty():
+        return run_sources(store, sources, http)
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+        task = bar.add_task("fetching", total=len(sources))
+        return run_sources(
+            store, sources, http,
+            on_start=lambda s: bar.update(task, description=f"fetching {s.name}"),
+            on_done=lambda r: bar.advance(task),
+        )
+
+
+def report_line(report: SourceReport) -> str:
+    c = report.counts
+    if report.ok:
+        line = (f"{report.source}: ok new={c.new} updated={c.updated} unchanged={c.unchanged} "
+                f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)")
+        return line + "".join(f"\n  warning: {w}" for w in report.warnings)
+    line = f"{report.source}: FAILED errors=1: {report.error}"
+    return line + (f"\n  hint: {report.hint}" if report.hint else "")
+
+
+def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.database_url)
+    now = datetime.now(UTC)
+    if args.calls_command == "show":
+        call = get_call(store, args.id, now=now)
+        if call is None:
+            raise ConfigError(f"no call with id {args.id}", hint="See `funding-monitor calls list`.")
+        if args.json:
+            data = call.to_json()
+            data["deadline_details"] = call.deadlines
+            data["changes"] = [{"kind": c.kind, "at": c.at.isoformat(), "old": c.old,
+                                "new": c.new} for c in call.changes]
+            _print_json(data)
+        else:
+            print(output.call_detail(call))
+        return 0
+    calls = list_calls(store, now=now, status=args.status, programme=args.programme,
+                       deadline_before=args.deadline_before, search=args.search,
+                       source=args.source, limit=args.limit)
+    if args.json:
+        _print_json([c.to_json() for c in calls])
+    else:
+        print(output.calls_table(calls) if calls else "no calls match")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    store = open_store(settings.database_url)
+    sources = source_store.list_sources(store)
+    runs = source_store.last_runs(store)
+    if args.json:
+        _print_json([
+            {"name": s.name, "enabled": s.enabled, "last_run": s.last_run_at,
+             "last_success": s.last_success_at, "outcome": s.last_outcome,
+             "consecutive_failures": s.consecutive_failures, "error": s.last_error,
+             "counts": ({"new": r.new, "updated": r.updated, "unchanged": r.unchanged,
+                         "unseen": r.unseen} if (r := runs.get(s.id or 0)) else None),
+             "warnings": r.warnings if r else []}
+            for s in sources])
+    else:
+        print(output.status_table(sources, runs) if sources else "no sources yet")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.demo import run_demo
+
+    return run_demo(settings, limit=args.limit)

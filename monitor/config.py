@@ -1,0 +1,114 @@
+"""Settings: the ONLY place that reads environment variables or the config file.
+
+Precedence: environment (``FUNDING_MONITOR_*``) over the TOML file (``--config FILE``, else
+``funding-monitor.toml`` in the working directory if present) over the defaults below.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from monitor.errors import ConfigError
+
+DEFAULT_CONFIG_FILE = "funding-monitor.toml"
+ENV_PREFIX = "FUNDING_MONITOR_"
+
+
+class Settings(BaseSettings):
+    """Every setting, with its default and a one-line description (listed in README.md)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///funding-monitor.db",
+        description="SQLAlchemy URL of the store: sqlite:///FILE or postgresql+psycopg://…",
+    )
+    user_agent: str = Field(
+        "funding-monitor/0.1 (+https://github.com/funding-monitor/funding-monitor)",
+        description="User-Agent sent to every source; put a contact address in it",
+    )
+    http_timeout: float = Field(30.0, gt=0, description="seconds before a request times out")
+    http_attempts: int = Field(4, ge=1, le=10, description="tries per request (retries + 1)")
+    http_backoff: float = Field(
+        1.0, ge=0, description="first retry wait in seconds; doubles each time"
+    )
+    http_max_wait: float = Field(
+        60.0, ge=0, description="longest wait between retries, even if Retry-After asks more"
+    )
+    http_max_bytes: int = Field(
+        50_000_000, gt=0, description="largest response body accepted, in bytes"
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, the config file and ``overrides`` (highest).
+
+    Raises ConfigError naming the file or variable when a value is invalid or unknown, or when
+    an explicitly given config file is missing.
+    """
+    path = Path(config_file) if config_file else Path(DEFAULT_CONFIG_FILE)
+    if config_file and not path.is_file():
+        raise ConfigError(f"config file {path} not found", hint="Check the --config path.")
+    settings_cls = Settings
+    if path.is_file():
+
+        class FileSettings(Settings):
+            model_config = SettingsConfigDict(toml_file=path)
+
+        settings_cls = FileSettings
+    try:
+        settings = settings_cls(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        where = f"{path} or {ENV_PREFIX}* variables" if path.is_file() else "settings"
+        raise ConfigError(f"invalid {where}: {problems}") from exc
+    except ValueError as exc:  # e.g. a TOML syntax error
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    level = settings.log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"log_level {settings.log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+    return settings
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting, for docs and tests."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        rows.append((ENV_PREFIX + name.upper(), repr(field.default), field.description or ""))
+    return rows
+
+
+def configure_logging(level: str) -> None:
+    """The one place handlers are set up. httpx stays at WARNING (it would log every URL)."""
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

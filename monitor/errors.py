@@ -1,0 +1,28 @@
+"""The application's errors.
+
+    MonitorError          anything the CLI reports as "error: … / hint: …" with exit status 2
+    ├── ConfigError       a setting, the config file or a command's arguments are wrong
+    └── StoreError        the database cannot be reached, migrated, read or written
+
+The wings have their own trees (sources.errors.SourceError, …); the CLI catches those too.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of the application's errors: a message and a hint an operator can act on."""
+
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint if hint is not None else self.default_hint
+
+
+class ConfigError(MonitorError):
+    default_hint = "See the settings table in README.md."
+
+
+class StoreError(MonitorError):
+    default_hint = "Check FUNDING_MONITOR_DATABASE_URL and that the database server is running."

@@ -1,0 +1,119 @@
+"""Plain-text rendering for the terminal (pure). Text from sources is already free of control
+characters (sources.text.clean_line), so it cannot move the cursor or recolour the screen."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from monitor.store.tables import FetchRun, Source
+from monitor.store.views import CallView
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: dict[int, int] | None = None
+          ) -> str:
+    """Left-aligned columns; a column in ``widths`` is cut to that many characters."""
+    cells = [[_cut(str(v if v is not None else ""), (widths or {}).get(i)) for i, v in enumerate(r)]
+             for r in rows]
+    sizes = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(sizes[i]) for i, h in enumerate(headers)).rstrip()]
+    lines += ["  ".join(c.ljust(sizes[i]) for i, c in enumerate(r)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def _cut(text: str, width: int | None) -> str:
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
+
+
+def day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "-"
+
+
+def stamp(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip() if value else "never"
+
+
+def money(amount: float | None, currency: str | None) -> str:
+    return f"{amount:,.0f} {currency or ''}".strip() if amount is not None else "-"
+
+
+def calls_table(calls: Sequence[CallView]) -> str:
+    rows = [(c.id, c.status, deadline(c), c.programme, c.identifier, c.title) for c in calls]
+    return table(["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE"], rows,
+                 {3: 18, 4: 40, 5: 70})
+
+
+def deadline(call: CallView) -> str:
+    """The next deadline, else the last one marked as passed, else '-'."""
+    if call.next_deadline:
+        return day(call.next_deadline)
+    if call.deadlines:
+        return f"{call.deadlines[-1]['at'][:10]} (passed)"
+    return "-"
+
+
+def call_detail(call: CallView) -> str:
+    lines = [
+        f"{call.title}",
+        f"  id            {call.id} (source {call.source}, external id {call.external_id})",
+        f"  identifier    {call.identifier}",
+        f"  call          {call.call_identifier} {call.call_title}".rstrip(),
+        f"  programme     {call.programme}",
+        f"  funder        {call.funder}",
+        f"  status        {call.status} (source says {call.source_status or '-'})",
+        f"  flags         {', '.join(call.flags) or '-'}",
+        f"  opens         {stamp(call.opens)}",
+        f"  budget        {money(call.budget, call.currency)}",
+        f"  action types  {', '.join(call.action_types) or '-'}",
+        f"  keywords      {', '.join(call.keywords) or '-'}",
+        f"  url           {call.url}",
+        f"  first seen    {stamp(call.first_seen)}",
+        f"  last seen     {stamp(call.last_seen)}"
+        + (f" (missing from listings since {stamp(call.unseen_since)})" if call.unseen_since
+           else " (present in the latest listing)"),
+        "  deadlines:",
+    ]
+    if not call.deadlines:
+        lines.append("    none given")
+    for d in call.deadlines:
+        mark = " (date only: 17:00 Brussels by convention)" if d["date_only"] else ""
+        upcoming = " <- next" if call.next_deadline and d["at"] == _match(call, d) else ""
+        lines.append(f"    {d['at']}{mark}{upcoming}")
+    lines.append("  history:")
+    for change in call.changes:
+        detail = "" if change.kind == "new" else f": {_short(change.old)} -> {_short(change.new)}"
+        lines.append(f"    {stamp(change.at)}  {change.kind}{detail}")
+    if call.summary:
+        lines += ["", call.summary]
+    return "\n".join(lines)
+
+
+def _match(call: CallView, deadline: dict[str, Any]) -> str | None:
+    if call.next_deadline is None:
+        return None
+    at = datetime.fromisoformat(deadline["at"])
+    return deadline["at"] if at == call.next_deadline else None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def sources_table(sources: Sequence[Source], counts: dict[int, int]) -> str:
+    rows = [(s.name, s.kind, "yes" if s.enabled else "no", counts.get(s.id or 0, 0), s.url)
+            for s in sources]
+    return table(["NAME", "KIND", "ENABLED", "CALLS", "URL"], rows)
+
+
+def status_table(sources: Sequence[Source], runs: dict[int, FetchRun]) -> str:
+    rows = []
+    for s in sources:
+        run = runs.get(s.id or 0)
+        counts = f"{run.new}/{run.updated}/{run.unchanged}/{run.unseen}" if run else "-"
+        rows.append((s.name, stamp(s.last_run_at), s.last_outcome or "never run", counts,
+                     s.consecutive_failures, s.last_error or ""))
+    return table(["SOURCE", "LAST RUN", "OUTCOME", "NEW/UPD/SAME/UNSEEN", "FAILURES", "ERROR"],
+                 rows, {5: 120})

@@ -1,0 +1,259 @@
+"""Writing calls (idempotent upsert with typed change events) and reading them back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import col, select
+
+from monitor.store.db import Store
+from monitor.store.sources import RunCounts
+from monitor.store.tables import Call, CallChange
+from sources.records import CallRecord, Deadline
+from sources.text import html_to_text
+
+CHUNK = 500
+# Fields whose change gets an event of its own; any other field gives ``details_changed``.
+_TYPED = ("status", "deadlines", "budget", "currency", "title", "opens")
+_DETAILS = (
+    "url",
+    "funder",
+    "programme",
+    "call_identifier",
+    "call_title",
+    "action_types",
+    "keywords",
+    "description",
+    "source_status",
+    "flags",
+    "identifier",
+)
+
+
+def deadline_json(deadline: Deadline) -> dict[str, Any]:
+    return {"at": deadline.at.isoformat(), "raw": deadline.raw, "date_only": deadline.date_only}
+
+
+def deadline_from_json(value: dict[str, Any]) -> Deadline:
+    return Deadline(datetime.fromisoformat(value["at"]), value.get("raw", ""), value["date_only"])
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def record_values(record: CallRecord) -> dict[str, Any]:
+    """The columns a record sets, except the derived ``summary`` (costly; see ``_with_summary``)."""
+    return {
+        "external_id": record.external_id,
+        "identifier": record.identifier,
+        "title": record.title,
+        "description": record.description,
+        "url": record.url,
+        "funder": record.funder,
+        "programme": record.programme,
+        "call_identifier": record.call_identifier,
+        "call_title": record.call_title,
+        "action_types": list(record.action_types),
+        "opens": _utc(record.opens),
+        "deadlines": [deadline_json(d) for d in record.deadlines],
+        "last_deadline": _utc(max((d.at for d in record.deadlines), default=None)),
+        "status": record.status,
+        "source_status": record.source_status,
+        "budget": record.budget,
+        "currency": record.currency,
+        "keywords": list(record.keywords),
+        "flags": list(record.flags),
+    }
+
+
+def content_hash(record: CallRecord) -> str:
+    """A fingerprint of everything stored about a call: equal hashes mean nothing to write."""
+    digest = hashlib.blake2b(digest_size=20)
+    for value in (
+        record.external_id,
+        record.identifier,
+        record.title,
+        record.url,
+        record.funder,
+        record.programme,
+        record.status,
+        record.source_status or "",
+        record.call_identifier,
+        record.call_title,
+        repr(record.budget),
+        record.currency or "",
+        record.opens.isoformat() if record.opens else "",
+        "\x1e".join(record.action_types),
+        "\x1e".join(record.keywords),
+        "\x1e".join(record.flags),
+        "\x1e".join(f"{d.at.isoformat()}|{d.raw}|{d.date_only}" for d in record.deadlines),
+        record.description,
+    ):
+        digest.update(value.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def _with_summary(values: dict[str, Any]) -> dict[str, Any]:
+    values["summary"] = html_to_text(values["description"])
+    return values
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def upsert_calls(
+    store: Store,
+    source_id: int,
+    records: Iterable[CallRecord],
+    now: datetime,
+    run_id: int | None = None,
+) -> RunCounts:
+    """Store one complete listing of a source in one transaction.
+
+    New calls are inserted with a ``new`` event; changed calls are updated with typed events;
+    an unchanged call writes nothing. Stored calls missing from the listing are kept and marked
+    unseen (event ``unseen``); when they come back they get ``reappeared``.
+    """
+    incoming = {record.external_id: record for record in records}
+    events: list[dict[str, Any]] = []
+
+    def event(call_id: int, kind: str, old: Any = None, new: Any = None) -> None:
+        events.append(
+            {"call_id": call_id, "run_id": run_id, "kind": kind, "old": old, "new": new, "at": now}
+        )
+
+    with store.session() as session:
+        known = {
+            ext: (call_id, digest, unseen)
+            for call_id, ext, digest, unseen in session.execute(
+                select(Call.id, Call.external_id, Call.content_hash, Call.unseen_since).where(
+                    Call.source_id == source_id
+                )
+            )
+        }
+        fresh: list[dict[str, Any]] = []
+        changed: dict[int, tuple[CallRecord, str]] = {}
+        back: list[int] = []
+        unchanged = 0
+        for ext, record in incoming.items():
+            digest = content_hash(record)
+            if ext not in known:
+                row = _with_summary(record_values(record))
+                row.update(
+                    source_id=source_id,
+                    content_hash=digest,
+                    first_seen=now,
+                    last_seen=now,
+                    last_changed=now,
+                )
+                fresh.append(row)
+                continue
+            call_id, old_digest, unseen = known[ext]
+            if unseen is not None:
+                back.append(call_id)
+            if old_digest != digest:
+                changed[call_id] = (record, digest)
+            elif unseen is None:
+                unchanged += 1
+        for chunk in _chunks(fresh):
+            ids = session.scalars(
+                insert(Call).returning(Call.id, sort_by_parameter_order=True), list(chunk)
+            ).all()
+            for call_id in ids:
+                event(call_id, "new")
+        _update_changed(session, changed, now, event)
+        for call_id in back:
+            event(call_id, "reappeared")
+        plain_back = [i for i in back if i not in changed]
+        for chunk in _chunks(plain_back):
+            session.execute(
+                update(Call).where(col(Call.id).in_(chunk)).values(unseen_since=None, last_seen=now)
+            )
+        gone = [
+            cid for ext, (cid, _d, unseen) in known.items() if ext not in incoming and not unseen
+        ]
+        for chunk in _chunks(gone):
+            session.execute(
+                update(Call).where(col(Call.id).in_(chunk)).values(unseen_since=now, last_seen=now)
+            )
+        for call_id in gone:
+            event(call_id, "unseen")
+        for chunk in _chunks(events):
+            session.execute(insert(CallChange), list(chunk))
+    return RunCounts(
+        new=len(fresh),
+        updated=len(changed) + len(plain_back),
+        unchanged=unchanged,
+        unseen=len(gone),
+    )
+
+
+def _update_changed(
+    session: Any, changed: dict[int, tuple[CallRecord, str]], now: datetime, event: Any
+) -> None:
+    ids = sorted(changed)
+    updates: list[dict[str, Any]] = []
+    for chunk in _chunks(ids):
+        for old in session.scalars(select(Call).where(col(Call.id).in_(chunk))):
+            record, digest = changed[old.id]
+            values = record_values(record)
+            for kind, before, after in diff(old, values):
+                event(old.id, kind, before, after)
+            values = _with_summary(values)
+            values.update(
+                id=old.id, content_hash=digest, last_seen=now, last_changed=now, unseen_since=None
+            )
+            updates.append(values)
+    for chunk in _chunks(updates):
+        session.execute(update(Call), list(chunk))
+
+
+def diff(old: Call, new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Typed change events between a stored call and new column values: (kind, old, new)."""
+    out: list[tuple[str, Any, Any]] = []
+    if old.status != new["status"]:
+        kind = "reopened" if old.status == "closed" else "status_changed"
+        out.append((kind, old.status, new["status"]))
+    old_dates = [d["at"] for d in old.deadlines]
+    new_dates = [d["at"] for d in new["deadlines"]]
+    if old_dates != new_dates:
+        out.append(("deadline_changed", old_dates, new_dates))
+    if (old.budget, old.currency) != (new["budget"], new["currency"]):
+        out.append(
+            (
+                "budget_changed",
+                _money(old.budget, old.currency),
+                _money(new["budget"], new["currency"]),
+            )
+        )
+    if old.title != new["title"]:
+        out.append(("title_changed", old.title, new["title"]))
+    old_opens = _utc(old.opens.replace(tzinfo=old.opens.tzinfo or UTC)) if old.opens else None
+    if old_opens != new["opens"]:
+        out.append(("opening_changed", _iso(old_opens), _iso(new["opens"])))
+    fields = [name for name in _DETAILS if getattr(old, name) != new[name]]
+    if fields:
+        out.append(("details_changed", None, fields))
+    return out
+
+
+def _money(amount: float | None, currency: str | None) -> dict[str, Any] | None:
+    return None if amount is None else {"amount": amount, "currency": currency}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def dumps(value: Any) -> str:
+    """JSON for change values in listings."""
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,185 @@
+"""Reading and writing sources, fetch runs and the HTTP cache."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlmodel import col, select
+
+from monitor.errors import ConfigError
+from monitor.store.db import Store
+from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source, utc
+from sources.http import CachedResponse
+
+
+@dataclass(frozen=True, slots=True)
+class RunCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unseen: int = 0
+
+
+def add_source(store: Store, name: str, kind: str, url: str, settings: Mapping[str, Any]) -> Source:
+    """Create a source; ConfigError if the name is taken."""
+    with store.session() as session:
+        if session.exec(select(Source).where(Source.name == name)).first():
+            raise ConfigError(
+                f"a source named {name!r} already exists",
+                hint="Pick another name, or `sources remove` the old one first.",
+            )
+        source = Source(
+            name=name, kind=kind, url=url, settings=dict(settings), created_at=datetime.now(UTC)
+        )
+        session.add(source)
+        session.flush()
+        session.refresh(source)
+        return source
+
+
+def get_source(store: Store, name: str) -> Source:
+    """The source called ``name``; ConfigError listing the names when there is none."""
+    with store.session() as session:
+        source = session.exec(select(Source).where(Source.name == name)).first()
+        if source is None:
+            names = ", ".join(s.name for s in session.exec(select(Source).order_by(Source.name)))
+            raise ConfigError(
+                f"no source named {name!r}",
+                hint=f"Known sources: {names}" if names else "Add one with `sources add`.",
+            )
+        return source
+
+
+def list_sources(store: Store, *, enabled_only: bool = False) -> list[Source]:
+    with store.session() as session:
+        query = select(Source).order_by(Source.name)
+        if enabled_only:
+            query = query.where(col(Source.enabled).is_(True))
+        return list(session.exec(query))
+
+
+def remove_source(store: Store, name: str) -> int:
+    """Delete a source with its calls, changes and runs; returns how many calls went."""
+    source = get_source(store, name)
+    with store.session() as session:
+        calls = session.exec(select(func.count()).where(Call.source_id == source.id)).one()
+        session.execute(delete(Source).where(col(Source.id) == source.id))
+        return int(calls)
+
+
+def set_enabled(store: Store, name: str, enabled: bool) -> None:
+    source = get_source(store, name)
+    with store.session() as session:
+        row = session.get(Source, source.id)
+        assert row is not None
+        row.enabled = enabled
+
+
+def call_counts(store: Store) -> dict[int, int]:
+    """Calls stored per source id."""
+    with store.session() as session:
+        rows = session.exec(select(Call.source_id, func.count()).group_by(Call.source_id))
+        return {source_id: count for source_id, count in rows}
+
+
+def start_run(store: Store, source: Source, now: datetime) -> int:
+    with store.session() as session:
+        run = FetchRun(source_id=source.id, started_at=now)
+        session.add(run)
+        session.flush()
+        assert run.id is not None
+        return run.id
+
+
+def finish_run(
+    store: Store,
+    run_id: int,
+    *,
+    counts: RunCounts | None = None,
+    error: str | None = None,
+    warnings: tuple[str, ...] = (),
+    state: Mapping[str, Any] | None = None,
+) -> FetchRun:
+    """Close a run and update its source's health; ``error`` marks it failed."""
+    now = datetime.now(UTC)
+    with store.session() as session:
+        run = session.get(FetchRun, run_id)
+        source = session.get(Source, run.source_id) if run else None
+        assert run is not None and source is not None
+        run.finished_at = now
+        run.outcome = "error" if error else "ok"
+        run.error = error
+        run.warnings = list(warnings)
+        if counts:
+            run.new, run.updated = counts.new, counts.updated
+            run.unchanged, run.unseen = counts.unchanged, counts.unseen
+        source.last_run_at = now
+        source.last_outcome = run.outcome
+        source.last_error = error
+        if error:
+            source.consecutive_failures += 1
+        else:
+            source.consecutive_failures = 0
+            source.last_success_at = now
+            if state is not None:
+                source.state = dict(state)
+        return run
+
+
+def last_runs(store: Store) -> dict[int, FetchRun]:
+    """The latest finished run per source id."""
+    with store.session() as session:
+        latest = (
+            select(FetchRun.source_id, func.max(FetchRun.id).label("run_id"))
+            .group_by(FetchRun.source_id)
+            .subquery()
+        )
+        rows = session.exec(select(FetchRun).join(latest, col(FetchRun.id) == latest.c.run_id))
+        return {run.source_id: run for run in rows}
+
+
+class StoreCache:
+    """The HTTP client's ResponseCache port, kept in the database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, url: str) -> CachedResponse | None:
+        with self.store.session() as session:
+            row = session.get(HttpCacheEntry, url)
+            if row is None:
+                return None
+            return CachedResponse(row.etag, row.last_modified, row.content, row.content_type)
+
+    def put(self, url: str, entry: CachedResponse) -> None:
+        with self.store.session() as session:
+            row = session.get(HttpCacheEntry, url) or HttpCacheEntry(url=url, content=b"")
+            row.etag, row.last_modified = entry.etag, entry.last_modified
+            row.content, row.content_type = entry.content, entry.content_type
+            row.stored_at = datetime.now(UTC)
+            session.add(row)
+
+
+__all__ = ["RunCounts", "StoreCache", "utc"]
+
+
+def update_source(
+    store: Store, name: str, *, url: str | None = None, settings: Mapping[str, Any] | None = None
+) -> Source:
+    """Change a source's URL and/or settings."""
+    source = get_source(store, name)
+    with store.session() as session:
+        row = session.get(Source, source.id)
+        assert row is not None
+        if url is not None:
+            row.url = url
+        if settings is not None:
+            row.settings = dict(settings)
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+        return row

@@ -1,0 +1,139 @@
+"""SQLModel tables. Every datetime is written in UTC (SQLite keeps no offset; see ``utc``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy import UniqueConstraint as Unique
+from sqlmodel import Field, SQLModel
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A stored datetime as an aware UTC value (SQLite hands back naive ones)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class Source(SQLModel, table=True):
+    """A configured source: its kind, URL and settings, and its health."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True, index=True)
+    kind: str = Field(max_length=50)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    settings: dict[str, Any] = _json(dict)
+    state: dict[str, Any] = _json(dict)
+    enabled: bool = True
+    created_at: datetime | None = _when(nullable=False)
+    last_run_at: datetime | None = _when()
+    last_success_at: datetime | None = _when()
+    last_outcome: str | None = Field(default=None, max_length=20)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = 0
+
+
+class Call(SQLModel, table=True):
+    """One funding call as last seen, plus presence and change bookkeeping."""
+
+    __table_args__ = (Unique("source_id", "external_id", name="uq_call_source_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False)
+    )
+    external_id: str = Field(max_length=300)
+    identifier: str = Field(max_length=300, index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    funder: str = Field(max_length=300)
+    programme: str = Field(max_length=300, index=True)
+    call_identifier: str = Field(default="", max_length=300)
+    call_title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    action_types: list[str] = _json(list)
+    opens: datetime | None = _when()
+    deadlines: list[dict[str, Any]] = _json(list)
+    last_deadline: datetime | None = _when(index=True)
+    status: str = Field(max_length=20, index=True)
+    source_status: str | None = Field(default=None, max_length=20)
+    budget: float | None = Field(default=None, sa_column=Column(Float))
+    currency: str | None = Field(default=None, max_length=10)
+    keywords: list[str] = _json(list)
+    flags: list[str] = _json(list)
+    content_hash: str = Field(max_length=64)
+    first_seen: datetime | None = _when(nullable=False)
+    last_seen: datetime | None = _when(nullable=False)
+    last_changed: datetime | None = _when(nullable=False)
+    unseen_since: datetime | None = _when()
+
+
+class CallChange(SQLModel, table=True):
+    """A typed change event: new, status_changed, reopened, deadline_changed, budget_changed,
+    title_changed, opening_changed, details_changed, unseen, reappeared."""
+
+    __tablename__ = "call_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    run_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("fetch_run.id", ondelete="SET NULL"), index=True),
+    )
+    kind: str = Field(max_length=40, index=True)
+    old: Any = Field(default=None, sa_column=Column(JSON))
+    new: Any = Field(default=None, sa_column=Column(JSON))
+    at: datetime | None = _when(nullable=False, index=True)
+
+
+class FetchRun(SQLModel, table=True):
+    """One run of one source: when, how it ended, what it counted, and why it failed."""
+
+    __tablename__ = "fetch_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    started_at: datetime | None = _when(nullable=False)
+    finished_at: datetime | None = _when()
+    outcome: str = Field(default="running", max_length=20)
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unseen: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    warnings: list[str] = _json(list)
+
+
+class HttpCacheEntry(SQLModel, table=True):
+    """A body kept for conditional GETs (ETag / Last-Modified), keyed by URL."""
+
+    __tablename__ = "http_cache"
+
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    etag: str | None = Field(default=None, sa_column=Column(Text))
+    last_modified: str | None = Field(default=None, sa_column=Column(Text))
+    content_type: str = Field(default="", max_length=200)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: datetime | None = _when(nullable=False)

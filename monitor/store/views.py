@@ -1,0 +1,196 @@
+"""Reading calls back: filtered listings and one call with its history, status as at now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_
+from sqlmodel import col, select
+
+from monitor.store.calls import deadline_from_json
+from monitor.store.db import Store
+from monitor.store.tables import Call, CallChange, Source, utc
+from sources.deadlines import compute_status, next_deadline
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    kind: str
+    at: datetime
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class CallView:
+    """A stored call as users see it; ``status`` is recomputed for ``now``."""
+
+    id: int
+    source: str
+    external_id: str
+    identifier: str
+    title: str
+    summary: str
+    url: str
+    funder: str
+    programme: str
+    call_identifier: str
+    call_title: str
+    action_types: list[str]
+    status: str
+    source_status: str | None
+    flags: list[str]
+    opens: datetime | None
+    deadlines: list[dict[str, Any]]
+    next_deadline: datetime | None
+    budget: float | None
+    currency: str | None
+    keywords: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    last_changed: datetime
+    unseen_since: datetime | None
+    tags: list[str] = field(default_factory=list)
+    changes: list[ChangeView] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``calls list --json`` (ISO 8601 datetimes with offsets)."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "external_id": self.external_id,
+            "identifier": self.identifier,
+            "title": self.title,
+            "summary": self.summary,
+            "url": self.url,
+            "funder": self.funder,
+            "programme": self.programme,
+            "call_identifier": self.call_identifier,
+            "call_title": self.call_title,
+            "action_types": self.action_types,
+            "status": self.status,
+            "source_status": self.source_status,
+            "flags": self.flags,
+            "opens": _iso(self.opens),
+            "deadlines": [d["at"] for d in self.deadlines],
+            "deadlines_date_only": all(d["date_only"] for d in self.deadlines),
+            "next_deadline": _iso(self.next_deadline),
+            "budget": self.budget,
+            "currency": self.currency,
+            "keywords": self.keywords,
+            "tags": self.tags,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "last_changed": _iso(self.last_changed),
+            "unseen_since": _iso(self.unseen_since),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _view(call: Call, source: str, now: datetime) -> CallView:
+    deadlines = tuple(deadline_from_json(d) for d in call.deadlines)
+    opens = utc(call.opens)
+    status, flags = compute_status(opens, deadlines, call.source_status, now)
+    upcoming = next_deadline(deadlines, now)
+    extra = [f for f in call.flags if f not in ("stale-source-status", "no-deadline")]
+    assert call.id is not None and call.first_seen and call.last_seen and call.last_changed
+    return CallView(
+        id=call.id,
+        source=source,
+        external_id=call.external_id,
+        identifier=call.identifier,
+        title=call.title,
+        summary=call.summary,
+        url=call.url,
+        funder=call.funder,
+        programme=call.programme,
+        call_identifier=call.call_identifier,
+        call_title=call.call_title,
+        action_types=list(call.action_types),
+        status=status,
+        source_status=call.source_status,
+        flags=[*flags, *extra],
+        opens=opens,
+        deadlines=list(call.deadlines),
+        next_deadline=upcoming.at if upcoming else None,
+        budget=call.budget,
+        currency=call.currency,
+        keywords=list(call.keywords),
+        first_seen=utc(call.first_seen),
+        last_seen=utc(call.last_seen),  # type: ignore[arg-type]
+        last_changed=utc(call.last_changed),  # type: ignore[arg-type]
+        unseen_since=utc(call.unseen_since),
+    )
+
+
+def list_calls(
+    store: Store,
+    *,
+    now: datetime,
+    status: str | None = None,
+    programme: str | None = None,
+    deadline_before: date | None = None,
+    search: str | None = None,
+    source: str | None = None,
+    limit: int | None = None,
+) -> list[CallView]:
+    """Calls matching every filter, soonest next deadline first (none last).
+
+    ``programme`` matches the programme or funder, case-insensitively, in part ("edctp3");
+    ``deadline_before`` keeps calls whose next deadline falls on or before that date (UTC);
+    ``search`` looks in identifier, title, summary and keywords.
+    """
+    query = select(Call, Source.name).join(Source, col(Source.id) == Call.source_id)
+    if programme:
+        needle = f"%{programme.lower()}%"
+        query = query.where(
+            or_(func.lower(Call.programme).like(needle), func.lower(Call.funder).like(needle))
+        )
+    if search:
+        needle = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Call.identifier).like(needle),
+                func.lower(Call.title).like(needle),
+                func.lower(Call.summary).like(needle),
+                func.lower(cast(Call.keywords, String)).like(needle),
+            )
+        )
+    if source:
+        query = query.where(Source.name == source)
+    if deadline_before or status in ("open", "forthcoming"):
+        query = query.where(or_(col(Call.last_deadline).is_(None), col(Call.last_deadline) >= now))
+    with store.session() as session:
+        views = [_view(call, name, now) for call, name in session.exec(query)]
+    if status:
+        views = [v for v in views if v.status == status]
+    if deadline_before:
+        cutoff = datetime.combine(deadline_before, time.max, UTC)
+        views = [v for v in views if v.next_deadline and v.next_deadline <= cutoff]
+    far = datetime.max.replace(tzinfo=UTC)
+    views.sort(key=lambda v: (v.next_deadline or far, v.identifier))
+    return views[:limit] if limit else views
+
+
+def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
+    """One call with its change history (oldest first), or None."""
+    with store.session() as session:
+        row = session.exec(
+            select(Call, Source.name)
+            .join(Source, col(Source.id) == Call.source_id)
+            .where(Call.id == call_id)
+        ).first()
+        if row is None:
+            return None
+        call, name = row
+        changes = session.exec(
+            select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
+        )
+        history = [ChangeView(c.kind, utc(c.at), c.old, c.new) for c in changes]  # type: ignore[arg-type]
+    view = _view(call, name, now)
+    return CallView(**{**view.__dict__, "changes": history})

@@ -1,0 +1,264 @@
+"""Pure parsing of SEDIA search hits (and optional topicDetails) into CallRecords.
+
+Handles the traps in SOURCES-GUIDE §3: every metadata value wrapped in a list, JSON inside
+strings, legacy vs current records, HTML descriptions, several deadlines, duplicates across
+datasources and pages, and the stale ``status`` flag (status is computed from the dates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sources.deadlines import (
+    compute_status,
+    epoch_ms_date,
+    eu_deadline,
+    eu_opening,
+    parse_instant,
+    sorted_deadlines,
+    utc_date,
+)
+from sources.eu_ft import codes
+from sources.records import CallRecord, Deadline, FetchResult
+from sources.text import clean_line
+
+logger = logging.getLogger(__name__)
+
+PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities"
+TOPIC_PAGE = f"{PORTAL}/portal/screen/opportunities/topic-details/"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PROSPECT_PAGE = "https://webgate.ec.europa.eu/prospect/external/publishedcalls.htm?callId="
+
+
+def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
+    """Every distinct topic in the fetched pages, one record per identifier, in identifier order.
+
+    ``result.documents`` may map an identifier to its decoded topicDetails object, which then
+    settles dates, description and budget. Hits without an identifier are skipped and logged.
+    """
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for page in result.pages:
+        for index, hit in enumerate(page.data.get("results") or ()):
+            meta = hit.get("metadata") if isinstance(hit, dict) else None
+            identifier = _first(meta, "identifier") if isinstance(meta, dict) else None
+            if not identifier or not isinstance(identifier, str):
+                logger.warning(
+                    "skip source=%s page=%d index=%d reason=no identifier",
+                    result.source,
+                    page.number,
+                    index,
+                )
+                continue
+            if _first(meta, "DATASOURCE") == "SEDIA_FAQ":
+                continue
+            groups.setdefault(identifier.strip(), []).append(hit)
+    records = []
+    for identifier in sorted(groups):
+        hits = groups[identifier]
+        best = max(hits, key=_preference)
+        details = result.documents.get(identifier)
+        record = to_record(best, details if isinstance(details, Mapping) else None, now)
+        if len({_deadline_days(h["metadata"]) for h in hits}) > 1 and details is None:
+            record = _with_flag(record, "conflicting-deadlines")
+        records.append(record)
+    return records
+
+
+def to_record(
+    hit: Mapping[str, Any], details: Mapping[str, Any] | None, now: datetime
+) -> CallRecord:
+    """One search hit (plus its topicDetails, if any) as a CallRecord; status as at ``now``."""
+    meta: Mapping[str, Any] = hit["metadata"]
+    identifier = str(_first(meta, "identifier")).strip()
+    kind = str(_first(meta, "type") or codes.TYPE_GRANT)
+    title = clean_line(_first(meta, "title") or hit.get("summary") or identifier)
+    call_identifier = clean_line(_first(meta, "callIdentifier"))
+    opens = _opening(meta, details)
+    deadlines = _deadlines(meta, details)
+    source_status = codes.STATUS_BY_CODE.get(str(_first(meta, "status") or ""))
+    status, flags = compute_status(opens, deadlines, source_status, now)
+    budget, currency = _budget(meta, details, identifier)
+    description = _first(meta, "descriptionByte") or ""
+    if details and not description:
+        description = details.get("description") or ""
+    return CallRecord(
+        external_id=identifier,
+        identifier=identifier,
+        title=title,
+        url=_url(kind, identifier, call_identifier, meta),
+        funder=codes.funder(identifier),
+        programme=codes.programme_label(_programme_code(meta, details), identifier),
+        status=status,
+        description=description if isinstance(description, str) else "",
+        call_identifier=call_identifier,
+        call_title=clean_line(_first(meta, "callTitle") or (details or {}).get("callTitle")),
+        action_types=tuple(dict.fromkeys(clean_line(t) for t in _all(meta, "typesOfAction") if t)),
+        opens=opens,
+        deadlines=deadlines,
+        budget=budget,
+        currency=currency,
+        keywords=_keywords(meta, identifier, call_identifier),
+        source_status=source_status,
+        flags=flags,
+    )
+
+
+def _first(meta: Mapping[str, Any] | None, key: str) -> Any:
+    """The first element of a list-wrapped metadata value (or the value if not a list)."""
+    if not meta:
+        return None
+    value = meta.get(key)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _all(meta: Mapping[str, Any], key: str) -> list[Any]:
+    value = meta.get(key)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _json(value: Any) -> Any:
+    """A JSON-string field decoded once more; objects pass through; garbage gives None."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _preference(hit: Mapping[str, Any]) -> tuple[bool, bool, bool, datetime]:
+    """Dedupe order: the record with a description, from SEDIA, in English, ingested last."""
+    meta = hit["metadata"]
+    ingest = _first(meta, "esDA_IngestDate")
+    when = _EPOCH
+    if isinstance(ingest, str):
+        with contextlib.suppress(ValueError):
+            when = parse_instant(ingest)
+    return (
+        bool(_first(meta, "descriptionByte")),
+        _first(meta, "DATASOURCE") == "SEDIA",
+        str(_first(meta, "language") or hit.get("language") or "en").lower() == "en",
+        when,
+    )
+
+
+def _deadline_days(meta: Mapping[str, Any]) -> tuple[str, ...]:
+    days = []
+    for raw in _all(meta, "deadlineDate"):
+        try:
+            days.append(utc_date(str(raw)).isoformat())
+        except ValueError:
+            days.append(str(raw))
+    return tuple(sorted(days))
+
+
+def _opening(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> datetime | None:
+    raw = _first(meta, "startDate")
+    try:
+        if raw:
+            return eu_opening(utc_date(str(raw)))
+        for action in (details or {}).get("actions") or ():
+            planned = action.get("plannedOpeningDate")
+            if planned:
+                return eu_opening(epoch_ms_date(planned))
+    except (ValueError, OverflowError):
+        logger.warning("bad opening date identifier=%s raw=%r", _first(meta, "identifier"), raw)
+    return None
+
+
+def _deadlines(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> tuple[Deadline, ...]:
+    """All deadlines, from topicDetails when given (it settles conflicts), else the search hit."""
+    found: list[Deadline] = []
+    for action in (details or {}).get("actions") or ():
+        for raw in action.get("deadlineDates") or ():
+            found.extend(_safe(lambda r=raw: eu_deadline(epoch_ms_date(r), str(r))))
+    if not found:
+        for raw in _all(meta, "deadlineDate"):
+            found.extend(_safe(lambda r=raw: eu_deadline(utc_date(str(r)), str(r))))
+    return sorted_deadlines(found)
+
+
+def _safe(make: Any) -> Iterable[Deadline]:
+    try:
+        return (make(),)
+    except (ValueError, OverflowError, TypeError):
+        logger.warning("bad deadline value skipped")
+        return ()
+
+
+def _programme_code(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> str | None:
+    code = _first(meta, "frameworkProgramme")
+    if not code and details and isinstance(details.get("frameworkProgramme"), Mapping):
+        code = details["frameworkProgramme"].get("id")
+    return str(code) if code else None
+
+
+def _budget(
+    meta: Mapping[str, Any], details: Mapping[str, Any] | None, identifier: str
+) -> tuple[float | None, str | None]:
+    """The topic's own budget: its actions in budgetOverview (the overview lists the whole
+    call, so only entries named '<identifier> - …' count), or PROSPECTS ``budget``."""
+    overview = _json(_first(meta, "budgetOverview"))
+    if not overview and details:
+        overview = _json(details.get("budgetOverviewJSONItem"))
+    amounts: list[float] = []
+    if isinstance(overview, Mapping):
+        for entries in (overview.get("budgetTopicActionMap") or {}).values():
+            for entry in entries or ():
+                action = str(entry.get("action") or "")
+                if not action.startswith(f"{identifier} - "):
+                    continue
+                total = sum(_number(v) for v in (entry.get("budgetYearMap") or {}).values())
+                if total > 0:
+                    amounts.append(total)
+    if amounts:
+        return max(amounts), "EUR"
+    plain = _number(_first(meta, "budget"))
+    if plain > 0:
+        return plain, clean_line(_first(meta, "currency")) or "EUR"
+    return None, None
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value) if value not in (None, "") else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _keywords(meta: Mapping[str, Any], identifier: str, call_identifier: str) -> tuple[str, ...]:
+    """Keywords and tags, both list forms accepted, identifiers and duplicates removed."""
+    words: list[str] = []
+    for key in ("keywords", "tags"):
+        for value in _all(meta, key):
+            decoded = _json(value) if isinstance(value, str) and value.startswith("[") else value
+            for word in decoded if isinstance(decoded, list) else [decoded]:
+                if isinstance(word, str):
+                    words.append(clean_line(word))
+    skip = {identifier.upper(), call_identifier.upper(), ""}
+    return tuple(w for w in dict.fromkeys(words) if w.upper() not in skip)
+
+
+def _url(kind: str, identifier: str, call_identifier: str, meta: Mapping[str, Any]) -> str:
+    """The canonical human page (metadata.url can be generic or point at JSON)."""
+    if kind == codes.TYPE_EXTERNAL_ACTION and call_identifier:
+        return PROSPECT_PAGE + call_identifier
+    if kind == codes.TYPE_CASCADE:
+        url = _first(meta, "url")
+        if isinstance(url, str) and url.startswith("https://"):
+            return url
+    return TOPIC_PAGE + identifier
+
+
+def _with_flag(record: CallRecord, flag: str) -> CallRecord:
+    return replace(record, flags=(*record.flags, flag))

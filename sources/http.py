@@ -1,0 +1,237 @@
+"""The one polite HTTP client every source uses.
+
+Explicit timeouts, an identifying User-Agent, retries with exponential backoff on connection
+errors, timeouts, 429 and 5xx (honouring Retry-After), no retry on other 4xx, a maximum body
+size, and conditional GETs through a small cache port. Library errors become FetchError here.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from sources.errors import FetchError
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_USER_AGENT = "funding-monitor/0.1 (+https://github.com/funding-monitor/funding-monitor)"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete, size-checked response."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    from_cache: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """What a conditional GET needs to remember about a URL."""
+
+    etag: str | None
+    last_modified: str | None
+    content: bytes
+    content_type: str
+
+
+class ResponseCache(Protocol):
+    """Port for conditional requests: the application decides where bodies are kept."""
+
+    def get(self, url: str) -> CachedResponse | None: ...
+
+    def put(self, url: str, entry: CachedResponse) -> None: ...
+
+
+class _Retryable(Exception):
+    def __init__(self, error: FetchError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def build_client(*, user_agent: str = DEFAULT_USER_AGENT, timeout: float = 30.0) -> httpx.Client:
+    """An httpx.Client with explicit timeouts and the identifying User-Agent."""
+    return httpx.Client(
+        headers={"User-Agent": user_agent},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+        max_redirects=5,
+    )
+
+
+class HttpClient:
+    """Wraps an httpx.Client with the house politeness rules (see module docstring)."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        max_bytes: int = 50_000_000,
+        attempts: int = 4,
+        backoff: float = 1.0,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.max_bytes = max_bytes
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Response:
+        """Send a request with retries; return the response for any status below 400.
+
+        Raises FetchError for a non-retryable 4xx, a body over ``max_bytes``, or when every
+        attempt failed (the last reason is kept).
+        """
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._once, method, url, **kwargs)
+        except _Retryable as exc:
+            raise exc.error from exc
+
+    def get(self, url: str, *, cache: ResponseCache | None = None, **kwargs: Any) -> Response:
+        """GET with If-None-Match / If-Modified-Since when ``cache`` knows the URL; a 304 is
+        answered from the cache (``from_cache=True``) and a fresh 200 is stored in it."""
+        cached = cache.get(url) if cache is not None else None
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if cached is not None:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        response = self.request("GET", url, headers=headers, **kwargs)
+        if response.status == 304 and cached is not None:
+            return Response(
+                url, 200, {"content-type": cached.content_type}, cached.content, from_cache=True
+            )
+        if cache is not None and response.status == 200:
+            etag = response.headers.get("etag")
+            modified = response.headers.get("last-modified")
+            if etag or modified:
+                entry = CachedResponse(etag, modified, response.content, response.content_type)
+                cache.put(url, entry)
+        return response
+
+    def _once(self, method: str, url: str, **kwargs: Any) -> Response:
+        started = time.perf_counter()
+        try:
+            with self.client.stream(method, url, **kwargs) as raw:
+                status = raw.status_code
+                if status in RETRY_STATUSES:
+                    error = FetchError(_status_reason(raw), url=url, status=status)
+                    raise _Retryable(error, _retry_after(raw.headers.get("retry-after")))
+                if status >= 400:
+                    raise FetchError(
+                        _status_reason(raw), url=url, status=status, hint=_hint(status)
+                    )
+                content = self._read_capped(raw, url)
+                headers = {k.lower(): v for k, v in raw.headers.items()}
+        except httpx.TimeoutException as exc:
+            raise _Retryable(FetchError(f"timed out ({type(exc).__name__})", url=url)) from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(FetchError(f"connection failed: {exc}", url=url)) from exc
+        except httpx.HTTPError as exc:  # e.g. too many redirects, invalid URL
+            raise FetchError(f"request failed: {exc}", url=url) from exc
+        logger.debug(
+            "http method=%s url=%s status=%s bytes=%d ms=%d",
+            method,
+            url,
+            status,
+            len(content),
+            (time.perf_counter() - started) * 1000,
+        )
+        return Response(str(raw.url), status, headers, content)
+
+    def _read_capped(self, raw: httpx.Response, url: str) -> bytes:
+        declared = raw.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(
+                f"body of {int(declared):,} bytes exceeds the {self.max_bytes:,}-byte limit",
+                url=url,
+                status=raw.status_code,
+                hint="Raise http_max_bytes if this is expected.",
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in raw.iter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise FetchError(
+                    f"body exceeds the {self.max_bytes:,}-byte limit",
+                    url=url,
+                    status=raw.status_code,
+                    hint="Raise http_max_bytes if this is expected.",
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            wait = exc.retry_after
+        else:
+            wait = self.backoff * (2 ** (state.attempt_number - 1))
+        if isinstance(exc, _Retryable):
+            logger.warning(
+                "retry url=%s attempt=%d wait=%.1fs reason=%s",
+                exc.error.url,
+                state.attempt_number,
+                min(wait, self.max_wait),
+                exc.error.reason,
+            )
+        return min(wait, self.max_wait)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _status_reason(raw: httpx.Response) -> str:
+    return f"server answered {raw.status_code} {raw.reason_phrase}".strip()
+
+
+def _hint(status: int) -> str:
+    if status in (401, 403):
+        return "The server refused us; it may block automated clients. Check the source's policy."
+    if status == 404:
+        return "The URL was not found; check the source's --url."
+    if status == 405:
+        return "Wrong HTTP method for this URL; is --url the API base?"
+    return "The server rejected the request; check the source's settings."
