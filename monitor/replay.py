@@ -145,7 +145,7 @@ def serve(replay: PortalReplay) -> Iterator[str]:
     """Serve ``replay`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
     handler = type("ReplayHandler", (_Handler,), {"replay": replay})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"

@@ -198,7 +198,7 @@ class HttpClient:
             wait = self.backoff * (2 ** (state.attempt_number - 1))
         if isinstance(exc, _Retryable):
             logger.warning(
-                "retry url=%s attempt=%d wait=%.1fs reason=%s",
+                "retry url=%s attempt=%d wait=%.2fs reason=%s",
                 exc.error.url,
                 state.attempt_number,
                 min(wait, self.max_wait),

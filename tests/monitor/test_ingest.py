@@ -1,0 +1,91 @@
+"""One source failing never touches stored calls nor stops the others (both backends)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from monitor.ingest import run_sources
+from monitor.replay import PortalReplay, serve
+from monitor.store import sources as source_store
+from monitor.store.views import list_calls
+from sources.http import HttpClient
+from tests.httpserver import Reply, scripted_server
+
+SEARCH = "/search-api/prod/rest/search"
+FAST = {"page_delay": "0", "programmes": ""}
+
+
+@pytest.fixture
+def http() -> Iterator[HttpClient]:
+    with httpx.Client(timeout=2) as client:
+        yield HttpClient(client, attempts=2, backoff=0, sleep=lambda s: None)
+
+
+def test_a_bad_source_is_recorded_and_the_good_one_still_stored(store, http, search_2026, now):
+    with serve(PortalReplay(search_2026["results"])) as good, scripted_server() as bad:
+        bad.add("POST", SEARCH, Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"}))
+        source_store.add_source(store, "good", "eu-ft", good + "/search-api/prod/rest", FAST)
+        source_store.add_source(store, "bad", "eu-ft", bad.url + "/search-api/prod/rest", FAST)
+        reports = run_sources(store, source_store.list_sources(store), http, now)
+    by_name = {r.source: r for r in reports}
+    assert by_name["good"].ok and by_name["good"].counts.new == 10
+    assert not by_name["bad"].ok
+    assert "source 'bad'" in by_name["bad"].error and "expected JSON" in by_name["bad"].error
+    assert "pageNumber=1" in by_name["bad"].error
+    health = {s.name: s for s in source_store.list_sources(store)}
+    assert health["bad"].consecutive_failures == 1 and health["bad"].last_outcome == "error"
+    assert health["good"].consecutive_failures == 0 and health["good"].last_success_at
+
+
+def test_a_failed_run_leaves_stored_calls_untouched(store, http, search_2026, now) -> None:
+    replay = PortalReplay(search_2026["results"])
+    with serve(replay) as base:
+        source_store.add_source(store, "eu", "eu-ft", base + "/search-api/prod/rest", FAST)
+        run_sources(store, source_store.list_sources(store), http, now)
+    before = [c.to_json() for c in list_calls(store, now=now)]
+    for failure in (Reply(200, b'{"totalResults": 3, "results": [], "pageNumber": 1, '
+                               b'"pageSize": 100}'),
+                    Reply(500, b"oops"), Reply(200, b'{"truncated": ')):
+        with scripted_server() as broken:
+            broken.add("POST", SEARCH, failure)
+            source_store.update_source(store, "eu", url=broken.url + "/search-api/prod/rest")
+            [report] = run_sources(store, source_store.list_sources(store), http, now)
+        assert not report.ok
+        assert [c.to_json() for c in list_calls(store, now=now)] == before
+    source = source_store.get_source(store, "eu")
+    assert source.consecutive_failures == 3
+    assert source_store.last_runs(store)[source.id].outcome == "error"
+
+
+def test_invalid_stored_settings_fail_only_that_source(store, http, search_2026, now) -> None:
+    with serve(PortalReplay(search_2026["results"])) as base:
+        source_store.add_source(store, "ok", "eu-ft", base + "/search-api/prod/rest", FAST)
+        source_store.add_source(store, "odd", "eu-ft", base + "/search-api/prod/rest",
+                                {"page_size": "1000"})
+        source_store.add_source(store, "alien", "no-such-kind", base, {})
+        reports = {r.source: r for r in run_sources(store, source_store.list_sources(store),
+                                                    http, now)}
+    assert reports["ok"].ok
+    assert "page_size" in reports["odd"].error
+    assert "unknown source kind 'no-such-kind'" in reports["alien"].error
+
+
+def test_an_unexpected_bug_is_contained(store, http, search_2026, now, monkeypatch) -> None:
+    import monitor.ingest
+
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise ZeroDivisionError("boom")
+
+    with serve(PortalReplay(search_2026["results"])) as base:
+        source_store.add_source(store, "a", "eu-ft", base + "/search-api/prod/rest", FAST)
+        source_store.add_source(store, "b", "eu-ft", base + "/search-api/prod/rest", FAST)
+        real = monitor.ingest.upsert_calls
+        calls = iter([explode, real])
+        monkeypatch.setattr(monitor.ingest, "upsert_calls", lambda *a, **k: next(calls)(*a, **k))
+        reports = run_sources(store, source_store.list_sources(store), http, now)
+    assert not reports[0].ok and "internal error: ZeroDivisionError" in reports[0].error
+    assert reports[1].ok and reports[1].counts.new == 10
