@@ -29,25 +29,32 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monitor research-funding calls: fetch, store, list.",
     )
     parser.add_argument("--version", action="version", version=f"funding-monitor {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="TOML settings file "
-                        "(default: funding-monitor.toml in the working directory, if present)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file "
+        "(default: funding-monitor.toml in the working directory, if present)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("init", help="create or migrate the database")
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command",
-                                                                      required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
     db.add_parser("upgrade", help="migrate the database to the newest schema")
     db.add_parser("current", help="show the schema revision")
 
     src = sub.add_parser("sources", help="configure sources").add_subparsers(
-        dest="sources_command", required=True)
+        dest="sources_command", required=True
+    )
     add = src.add_parser("add", help="add a source")
     add.add_argument("name")
     add.add_argument("--kind", required=True, help="source kind (see `sources kinds`)")
     add.add_argument("--url", help="base URL (default: the kind's public endpoint)")
-    add.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="a kind setting; repeatable")
+    add.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a kind setting; repeatable"
+    )
     lst = src.add_parser("list", help="list sources")
     lst.add_argument("--json", action="store_true")
     src.add_parser("kinds", help="list source kinds and their settings")
@@ -58,12 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--source", metavar="NAME", help="only this source (even if disabled)")
 
     calls = sub.add_parser("calls", help="list and show stored calls").add_subparsers(
-        dest="calls_command", required=True)
+        dest="calls_command", required=True
+    )
     cl = calls.add_parser("list", help="list calls")
     cl.add_argument("--status", choices=["forthcoming", "open", "closed"])
     cl.add_argument("--programme", metavar="P", help="programme or funder contains P")
-    cl.add_argument("--deadline-before", type=_date, metavar="DATE",
-                    help="next deadline on or before DATE (YYYY-MM-DD)")
+    cl.add_argument(
+        "--deadline-before",
+        type=_date,
+        metavar="DATE",
+        help="next deadline on or before DATE (YYYY-MM-DD)",
+    )
     cl.add_argument("--search", metavar="TEXT", help="text in identifier, title, summary, keywords")
     cl.add_argument("--source", metavar="NAME")
     cl.add_argument("--limit", type=int, metavar="N")

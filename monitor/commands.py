@@ -23,8 +23,13 @@ from sources.settings import validate
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     handlers: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-        "init": cmd_init, "db": cmd_db, "sources": cmd_sources, "fetch": cmd_fetch,
-        "calls": cmd_calls, "status": cmd_status, "demo": cmd_demo,
+        "init": cmd_init,
+        "db": cmd_db,
+        "sources": cmd_sources,
+        "fetch": cmd_fetch,
+        "calls": cmd_calls,
+        "status": cmd_status,
+        "demo": cmd_demo,
     }
     return handlers[args.command](args, settings)
 
@@ -37,8 +42,11 @@ def _print_json(value: Any) -> None:
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.database_url)
     changed = store.upgrade()
-    print(f"database {store.safe_url}: " + ("created/migrated" if changed else "up to date")
-          + f" (revision {store.current_revision()})")
+    print(
+        f"database {store.safe_url}: "
+        + ("created/migrated" if changed else "up to date")
+        + f" (revision {store.current_revision()})"
+    )
     return 0
 
 
@@ -84,9 +92,19 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         sources = source_store.list_sources(store)
         counts = source_store.call_counts(store)
         if args.json:
-            _print_json([{"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
-                          "settings": s.settings, "calls": counts.get(s.id or 0, 0)}
-                         for s in sources])
+            _print_json(
+                [
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "url": s.url,
+                        "enabled": s.enabled,
+                        "settings": s.settings,
+                        "calls": counts.get(s.id or 0, 0),
+                    }
+                    for s in sources
+                ]
+            )
         else:
             print(output.sources_table(sources, counts) if sources else "no sources yet")
     elif verb == "remove":
@@ -123,7 +141,9 @@ def fetch_with_progress(store: Store, sources: list[Any], http: Any) -> list[Sou
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
         task = bar.add_task("fetching", total=len(sources))
         return run_sources(
-            store, sources, http,
+            store,
+            sources,
+            http,
             on_start=lambda s: bar.update(task, description=f"fetching {s.name}"),
             on_done=lambda r: bar.advance(task),
         )
@@ -132,8 +152,10 @@ def fetch_with_progress(store: Store, sources: list[Any], http: Any) -> list[Sou
 def report_line(report: SourceReport) -> str:
     c = report.counts
     if report.ok:
-        line = (f"{report.source}: ok new={c.new} updated={c.updated} unchanged={c.unchanged} "
-                f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)")
+        line = (
+            f"{report.source}: ok new={c.new} updated={c.updated} unchanged={c.unchanged} "
+            f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)"
+        )
         return line + "".join(f"\n  warning: {w}" for w in report.warnings)
     line = f"{report.source}: FAILED errors=1: {report.error}"
     return line + (f"\n  hint: {report.hint}" if report.hint else "")
@@ -145,19 +167,30 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
     if args.calls_command == "show":
         call = get_call(store, args.id, now=now)
         if call is None:
-            raise ConfigError(f"no call with id {args.id}", hint="See `funding-monitor calls list`.")
+            raise ConfigError(
+                f"no call with id {args.id}", hint="See `funding-monitor calls list`."
+            )
         if args.json:
             data = call.to_json()
             data["deadline_details"] = call.deadlines
-            data["changes"] = [{"kind": c.kind, "at": c.at.isoformat(), "old": c.old,
-                                "new": c.new} for c in call.changes]
+            data["changes"] = [
+                {"kind": c.kind, "at": c.at.isoformat(), "old": c.old, "new": c.new}
+                for c in call.changes
+            ]
             _print_json(data)
         else:
             print(output.call_detail(call))
         return 0
-    calls = list_calls(store, now=now, status=args.status, programme=args.programme,
-                       deadline_before=args.deadline_before, search=args.search,
-                       source=args.source, limit=args.limit)
+    calls = list_calls(
+        store,
+        now=now,
+        status=args.status,
+        programme=args.programme,
+        deadline_before=args.deadline_before,
+        search=args.search,
+        source=args.source,
+        limit=args.limit,
+    )
     if args.json:
         _print_json([c.to_json() for c in calls])
     else:
@@ -170,14 +203,31 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     sources = source_store.list_sources(store)
     runs = source_store.last_runs(store)
     if args.json:
-        _print_json([
-            {"name": s.name, "enabled": s.enabled, "last_run": s.last_run_at,
-             "last_success": s.last_success_at, "outcome": s.last_outcome,
-             "consecutive_failures": s.consecutive_failures, "error": s.last_error,
-             "counts": ({"new": r.new, "updated": r.updated, "unchanged": r.unchanged,
-                         "unseen": r.unseen} if (r := runs.get(s.id or 0)) else None),
-             "warnings": r.warnings if r else []}
-            for s in sources])
+        _print_json(
+            [
+                {
+                    "name": s.name,
+                    "enabled": s.enabled,
+                    "last_run": s.last_run_at,
+                    "last_success": s.last_success_at,
+                    "outcome": s.last_outcome,
+                    "consecutive_failures": s.consecutive_failures,
+                    "error": s.last_error,
+                    "counts": (
+                        {
+                            "new": r.new,
+                            "updated": r.updated,
+                            "unchanged": r.unchanged,
+                            "unseen": r.unseen,
+                        }
+                        if (r := runs.get(s.id or 0))
+                        else None
+                    ),
+                    "warnings": r.warnings if r else [],
+                }
+                for s in sources
+            ]
+        )
     else:
         print(output.status_table(sources, runs) if sources else "no sources yet")
     return 0

@@ -9,9 +9,9 @@ from importlib.resources import files
 from typing import Any
 
 from monitor import output
+from monitor.commands import report_line
 from monitor.config import Settings
 from monitor.errors import ConfigError
-from monitor.commands import report_line
 from monitor.ingest import http_client, run_source
 from monitor.replay import SEARCH_PATH, PortalReplay, serve
 from monitor.store import sources as source_store
@@ -52,10 +52,14 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
     store = open_store(settings.database_url)
     replay = load_replay()
     print(f"database: {store.safe_url}")
-    with serve(replay) as base_url, build_client(user_agent=settings.user_agent,
-                                                  timeout=settings.http_timeout) as raw:
-        print(f"replaying {len(replay.hits)} recorded EU Funding & Tenders hits "
-              f"(captured 2026-06-27) on {base_url}")
+    with (
+        serve(replay) as base_url,
+        build_client(user_agent=settings.user_agent, timeout=settings.http_timeout) as raw,
+    ):
+        print(
+            f"replaying {len(replay.hits)} recorded EU Funding & Tenders hits "
+            f"(captured 2026-06-27) on {base_url}"
+        )
         source = ensure_source(store, base_url)
         report = run_source(store, source, http_client(settings, raw))
     print(report_line(report))
@@ -63,11 +67,17 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
     now = datetime.now(UTC)
     calls = list_calls(store, now=now, source=DEMO_SOURCE)
     by_status = Counter(c.status for c in calls)
-    print(f"\nstored {len(calls)} distinct calls from {DEMO_SOURCE}; status as of "
-          f"{now:%Y-%m-%d}: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
-    print("(the recording is from June 2026, so calls whose deadlines have passed show as "
-          "closed, whatever the portal's stale flag said)\n")
+    print(
+        f"\nstored {len(calls)} distinct calls from {DEMO_SOURCE}; status as of "
+        f"{now:%Y-%m-%d}: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
+    )
+    print(
+        "(the recording is from June 2026, so calls whose deadlines have passed show as "
+        "closed, whatever the portal's stale flag said)\n"
+    )
     print(output.calls_table(calls[:limit]))
-    print("\nnext: `funding-monitor calls show ID`, `funding-monitor calls list --status open "
-          "--json`, `funding-monitor status`")
+    print(
+        "\nnext: `funding-monitor calls show ID`, `funding-monitor calls list --status open "
+        "--json`, `funding-monitor status`"
+    )
     return 0 if report.ok else 1

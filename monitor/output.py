@@ -12,11 +12,14 @@ from monitor.store.tables import FetchRun, Source
 from monitor.store.views import CallView
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: dict[int, int] | None = None
-          ) -> str:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: dict[int, int] | None = None
+) -> str:
     """Left-aligned columns; a column in ``widths`` is cut to that many characters."""
-    cells = [[_cut(str(v if v is not None else ""), (widths or {}).get(i)) for i, v in enumerate(r)]
-             for r in rows]
+    cells = [
+        [_cut(str(v if v is not None else ""), (widths or {}).get(i)) for i, v in enumerate(r)]
+        for r in rows
+    ]
     sizes = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(sizes[i]) for i, h in enumerate(headers)).rstrip()]
     lines += ["  ".join(c.ljust(sizes[i]) for i, c in enumerate(r)).rstrip() for r in cells]
@@ -41,8 +44,11 @@ def money(amount: float | None, currency: str | None) -> str:
 
 def calls_table(calls: Sequence[CallView]) -> str:
     rows = [(c.id, c.status, deadline(c), c.programme, c.identifier, c.title) for c in calls]
-    return table(["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE"], rows,
-                 {3: 18, 4: 40, 5: 70})
+    return table(
+        ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE"],
+        rows,
+        {3: 18, 4: 40, 5: 70},
+    )
 
 
 def deadline(call: CallView) -> str:
@@ -71,8 +77,11 @@ def call_detail(call: CallView) -> str:
         f"  url           {call.url}",
         f"  first seen    {stamp(call.first_seen)}",
         f"  last seen     {stamp(call.last_seen)}"
-        + (f" (missing from listings since {stamp(call.unseen_since)})" if call.unseen_since
-           else " (present in the latest listing)"),
+        + (
+            f" (missing from listings since {stamp(call.unseen_since)})"
+            if call.unseen_since
+            else " (present in the latest listing)"
+        ),
         "  deadlines:",
     ]
     if not call.deadlines:
@@ -98,13 +107,17 @@ def _match(call: CallView, deadline: dict[str, Any]) -> str | None:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    text = (
+        json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, str) else value
+    )
     return text if len(text) <= 200 else text[:199] + "…"
 
 
 def sources_table(sources: Sequence[Source], counts: dict[int, int]) -> str:
-    rows = [(s.name, s.kind, "yes" if s.enabled else "no", counts.get(s.id or 0, 0), s.url)
-            for s in sources]
+    rows = [
+        (s.name, s.kind, "yes" if s.enabled else "no", counts.get(s.id or 0, 0), s.url)
+        for s in sources
+    ]
     return table(["NAME", "KIND", "ENABLED", "CALLS", "URL"], rows)
 
 
@@ -113,7 +126,31 @@ def status_table(sources: Sequence[Source], runs: dict[int, FetchRun]) -> str:
     for s in sources:
         run = runs.get(s.id or 0)
         counts = f"{run.new}/{run.updated}/{run.unchanged}/{run.unseen}" if run else "-"
-        rows.append((s.name, stamp(s.last_run_at), s.last_outcome or "never run", counts,
-                     s.consecutive_failures, s.last_error or ""))
-    return table(["SOURCE", "LAST RUN", "OUTCOME", "NEW/UPD/SAME/UNSEEN", "FAILURES", "ERROR"],
-                 rows, {5: 120})
+        rows.append(
+            (
+                s.name,
+                "yes" if s.enabled else "no",
+                stamp(s.last_run_at),
+                s.last_outcome or "never run",
+                counts,
+                s.consecutive_failures,
+                stamp(s.last_success_at),
+            )
+        )
+    text = table(
+        [
+            "SOURCE",
+            "ENABLED",
+            "LAST RUN",
+            "OUTCOME",
+            "NEW/UPD/SAME/UNSEEN",
+            "FAILURES",
+            "LAST SUCCESS",
+        ],
+        rows,
+    )
+    problems = [f"{s.name}: {s.last_error}" for s in sources if s.last_error]
+    warned = [
+        f"{s.name}: warning: {w}" for s in sources if (r := runs.get(s.id or 0)) for w in r.warnings
+    ]
+    return "\n".join([text, *(["", *problems, *warned] if problems or warned else [])])

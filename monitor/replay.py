@@ -45,9 +45,15 @@ class PortalReplay:
             hits = [h for h in hits if _first(h, "language", "en") in languages]
         page = hits[(number - 1) * size : number * size]
         body = {
-            "apiVersion": "2.148.3", "terms": params["text"], "totalResults": len(hits),
-            "pageNumber": number, "pageSize": size, "sort": "relevance",
-            "groupByField": "sortStatus", "results": page, "warnings": [],
+            "apiVersion": "2.148.3",
+            "terms": params["text"],
+            "totalResults": len(hits),
+            "pageNumber": number,
+            "pageSize": size,
+            "sort": "relevance",
+            "groupByField": "sortStatus",
+            "results": page,
+            "warnings": [],
         }
         return 200, body
 
@@ -86,7 +92,8 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any] | None:
         if not name or not filename or part.get_content_type() != "application/json":
             return None
         try:
-            parts[str(name)] = json.loads(part.get_payload(decode=True) or b"null")
+            payload = part.get_payload(decode=True)
+            parts[str(name)] = json.loads(payload if isinstance(payload, bytes) else b"null")
         except ValueError:
             return None
     return parts

@@ -82,9 +82,11 @@ def _truncate(store: Store) -> None:
     from sqlalchemy import text
 
     with store.engine.begin() as conn:
-        conn.execute(text(
-            "TRUNCATE call_change, fetch_run, call, source, http_cache RESTART IDENTITY CASCADE"
-        ))
+        conn.execute(
+            text(
+                "TRUNCATE call_change, fetch_run, call, source, http_cache RESTART IDENTITY CASCADE"
+            )
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

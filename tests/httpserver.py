@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -74,13 +75,13 @@ def scripted_server() -> Iterator[ScriptedServer]:
             self.send_response(reply.status)
             for key, value in reply.headers.items():
                 self.send_header(key, value)
-            length_value = reply.declared_length if reply.declared_length is not None else len(reply.body)
+            length_value = (
+                reply.declared_length if reply.declared_length is not None else len(reply.body)
+            )
             self.send_header("Content-Length", str(length_value))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
             if reply.declared_length is not None:
                 self.close_connection = True
 

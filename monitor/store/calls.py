@@ -166,10 +166,11 @@ def upsert_calls(
                 unchanged += 1
         for chunk in _chunks(fresh):
             ids = session.scalars(
-                insert(Call).returning(Call.id, sort_by_parameter_order=True), list(chunk)
+                insert(Call).returning(col(Call.id), sort_by_parameter_order=True), list(chunk)
             ).all()
-            for call_id in ids:
-                event(call_id, "new")
+            for new_id in ids:
+                assert new_id is not None
+                event(new_id, "new")
         _update_changed(session, changed, now, event)
         for call_id in back:
             event(call_id, "reappeared")

@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
@@ -70,7 +70,7 @@ class Store:
         return True
 
     @contextmanager
-    def _connect(self) -> Iterator[object]:
+    def _connect(self) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
                 yield conn

@@ -82,12 +82,13 @@ def set_enabled(store: Store, name: str, enabled: bool) -> None:
 def call_counts(store: Store) -> dict[int, int]:
     """Calls stored per source id."""
     with store.session() as session:
-        rows = session.exec(select(Call.source_id, func.count()).group_by(Call.source_id))
+        rows = session.exec(select(Call.source_id, func.count()).group_by(col(Call.source_id)))
         return {source_id: count for source_id, count in rows}
 
 
 def start_run(store: Store, source: Source, now: datetime) -> int:
     with store.session() as session:
+        assert source.id is not None
         run = FetchRun(source_id=source.id, started_at=now)
         session.add(run)
         session.flush()
@@ -135,7 +136,7 @@ def last_runs(store: Store) -> dict[int, FetchRun]:
     with store.session() as session:
         latest = (
             select(FetchRun.source_id, func.max(FetchRun.id).label("run_id"))
-            .group_by(FetchRun.source_id)
+            .group_by(col(FetchRun.source_id))
             .subquery()
         )
         rows = session.exec(select(FetchRun).join(latest, col(FetchRun.id) == latest.c.run_id))

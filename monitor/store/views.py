@@ -92,13 +92,19 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _required(value: datetime | None) -> datetime:
+    result = utc(value)
+    assert result is not None, "a NOT NULL timestamp was null"
+    return result
+
+
 def _view(call: Call, source: str, now: datetime) -> CallView:
     deadlines = tuple(deadline_from_json(d) for d in call.deadlines)
     opens = utc(call.opens)
     status, flags = compute_status(opens, deadlines, call.source_status, now)
     upcoming = next_deadline(deadlines, now)
     extra = [f for f in call.flags if f not in ("stale-source-status", "no-deadline")]
-    assert call.id is not None and call.first_seen and call.last_seen and call.last_changed
+    assert call.id is not None
     return CallView(
         id=call.id,
         source=source,
@@ -121,9 +127,9 @@ def _view(call: Call, source: str, now: datetime) -> CallView:
         budget=call.budget,
         currency=call.currency,
         keywords=list(call.keywords),
-        first_seen=utc(call.first_seen),
-        last_seen=utc(call.last_seen),  # type: ignore[arg-type]
-        last_changed=utc(call.last_changed),  # type: ignore[arg-type]
+        first_seen=_required(call.first_seen),
+        last_seen=_required(call.last_seen),
+        last_changed=_required(call.last_changed),
         unseen_since=utc(call.unseen_since),
     )
 
@@ -191,6 +197,6 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
         changes = session.exec(
             select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
         )
-        history = [ChangeView(c.kind, utc(c.at), c.old, c.new) for c in changes]  # type: ignore[arg-type]
+        history = [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
     view = _view(call, name, now)
     return CallView(**{**view.__dict__, "changes": history})

@@ -27,7 +27,9 @@ def http() -> Iterator[HttpClient]:
 
 def test_a_bad_source_is_recorded_and_the_good_one_still_stored(store, http, search_2026, now):
     with serve(PortalReplay(search_2026["results"])) as good, scripted_server() as bad:
-        bad.add("POST", SEARCH, Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"}))
+        bad.add(
+            "POST", SEARCH, Reply(200, b"<html>maintenance</html>", {"Content-Type": "text/html"})
+        )
         source_store.add_source(store, "good", "eu-ft", good + "/search-api/prod/rest", FAST)
         source_store.add_source(store, "bad", "eu-ft", bad.url + "/search-api/prod/rest", FAST)
         reports = run_sources(store, source_store.list_sources(store), http, now)
@@ -47,9 +49,11 @@ def test_a_failed_run_leaves_stored_calls_untouched(store, http, search_2026, no
         source_store.add_source(store, "eu", "eu-ft", base + "/search-api/prod/rest", FAST)
         run_sources(store, source_store.list_sources(store), http, now)
     before = [c.to_json() for c in list_calls(store, now=now)]
-    for failure in (Reply(200, b'{"totalResults": 3, "results": [], "pageNumber": 1, '
-                               b'"pageSize": 100}'),
-                    Reply(500, b"oops"), Reply(200, b'{"truncated": ')):
+    for failure in (
+        Reply(200, b'{"totalResults": 3, "results": [], "pageNumber": 1, "pageSize": 100}'),
+        Reply(500, b"oops"),
+        Reply(200, b'{"truncated": '),
+    ):
         with scripted_server() as broken:
             broken.add("POST", SEARCH, failure)
             source_store.update_source(store, "eu", url=broken.url + "/search-api/prod/rest")
@@ -64,11 +68,13 @@ def test_a_failed_run_leaves_stored_calls_untouched(store, http, search_2026, no
 def test_invalid_stored_settings_fail_only_that_source(store, http, search_2026, now) -> None:
     with serve(PortalReplay(search_2026["results"])) as base:
         source_store.add_source(store, "ok", "eu-ft", base + "/search-api/prod/rest", FAST)
-        source_store.add_source(store, "odd", "eu-ft", base + "/search-api/prod/rest",
-                                {"page_size": "1000"})
+        source_store.add_source(
+            store, "odd", "eu-ft", base + "/search-api/prod/rest", {"page_size": "1000"}
+        )
         source_store.add_source(store, "alien", "no-such-kind", base, {})
-        reports = {r.source: r for r in run_sources(store, source_store.list_sources(store),
-                                                    http, now)}
+        reports = {
+            r.source: r for r in run_sources(store, source_store.list_sources(store), http, now)
+        }
     assert reports["ok"].ok
     assert "page_size" in reports["odd"].error
     assert "unknown source kind 'no-such-kind'" in reports["alien"].error

@@ -70,8 +70,12 @@ def test_changes_are_recorded_as_typed_events(store, search_2026, now) -> None:
     upsert_calls(store, source_id, records, now)
     by_id = {r.identifier: r for r in records}
     life = by_id["LIFE-2026-STRAT-CLIMA-SIP-two-stage"]
-    moved = replace(life, deadlines=(life.deadlines[0], eu_deadline(date(2027, 4, 1), "new")),
-                    budget=31_000_000.0, title="Strategic Integrated Projects – Climate")
+    moved = replace(
+        life,
+        deadlines=(life.deadlines[0], eu_deadline(date(2027, 4, 1), "new")),
+        budget=31_000_000.0,
+        title="Strategic Integrated Projects – Climate",
+    )
     univ = by_id["ERASMUS-EDU-2024-EUR-UNIV-1"]
     reopened = replace(univ, status="open", flags=())
     changed = [moved if r is life else reopened if r is univ else r for r in records]
@@ -90,7 +94,8 @@ def test_changes_are_recorded_as_typed_events(store, search_2026, now) -> None:
     assert view.last_changed == later
     with store.session() as session:
         reopened_kinds = session.exec(
-            select(CallChange.kind).join(Call, Call.id == CallChange.call_id)
+            select(CallChange.kind)
+            .join(Call, Call.id == CallChange.call_id)
             .where(Call.identifier == univ.identifier)
         ).all()
     assert "reopened" in reopened_kinds
@@ -126,7 +131,8 @@ def test_sources_do_not_see_each_others_calls(store, search_2026, now) -> None:
 def test_listing_filters(store, search_2026, now) -> None:
     upsert_calls(store, _source(store), records_2026(search_2026, now), now)
     assert {c.identifier for c in list_calls(store, now=now, status="forthcoming")} == {
-        "ERASMUS-SPORT-2026-EU-AWARDS-INCLUSION"}
+        "ERASMUS-SPORT-2026-EU-AWARDS-INCLUSION"
+    }
     open_calls = list_calls(store, now=now, status="open")
     assert "EU4H-2024-OG" not in {c.identifier for c in open_calls}
     assert all(c.status == "open" for c in open_calls) and len(open_calls) == 6
@@ -134,8 +140,10 @@ def test_listing_filters(store, search_2026, now) -> None:
     assert [c.identifier for c in edctp3] == ["HORIZON-JU-GH-EDCTP3-2026-03-SERP-01"]
     assert len(list_calls(store, now=now, programme="erasmus")) == 5
     soon = list_calls(store, now=now, deadline_before=date(2026, 9, 2))
-    assert [c.identifier for c in soon] == ["SOCPL-2026-SOC-DIALOG",
-                                           "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01"]
+    assert [c.identifier for c in soon] == [
+        "SOCPL-2026-SOC-DIALOG",
+        "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01",
+    ]
     found = list_calls(store, now=now, search="pharmacovigilance")
     assert [c.identifier for c in found] == ["HORIZON-JU-GH-EDCTP3-2026-03-SERP-01"]
     assert list_calls(store, now=now, search="no such words anywhere") == []
@@ -151,8 +159,21 @@ def test_status_is_recomputed_when_read_later(store, search_2026, now) -> None:
 def test_json_view_has_the_contract_fields(store, search_2026, now) -> None:
     upsert_calls(store, _source(store), records_2026(search_2026, now), now)
     life = list_calls(store, now=now, search="LIFE-2026")[0].to_json()
-    for key in ("id", "source", "identifier", "title", "summary", "url", "funder", "programme",
-                "status", "opens", "deadlines", "budget", "tags"):
+    for key in (
+        "id",
+        "source",
+        "identifier",
+        "title",
+        "summary",
+        "url",
+        "funder",
+        "programme",
+        "status",
+        "opens",
+        "deadlines",
+        "budget",
+        "tags",
+    ):
         assert key in life
     assert life["deadlines"] == ["2026-09-03T17:00:00+02:00", "2027-03-04T17:00:00+01:00"]
     assert life["tags"] == [] and life["status"] == "open"

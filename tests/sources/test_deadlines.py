@@ -64,7 +64,9 @@ def test_no_deadline_keeps_source_status_and_flags_it() -> None:
 
 
 def test_two_stage_call_is_open_until_its_last_deadline() -> None:
-    stages = sorted_deadlines([eu_deadline(date(2027, 3, 4), "b"), eu_deadline(date(2026, 6, 1), "a")])
+    stages = sorted_deadlines(
+        [eu_deadline(date(2027, 3, 4), "b"), eu_deadline(date(2026, 6, 1), "a")]
+    )
     assert [d.raw for d in stages] == ["a", "b"]
     assert compute_status(None, stages, "open", NOW)[0] == "open"
     upcoming = next_deadline(stages, NOW)

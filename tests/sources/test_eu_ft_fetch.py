@@ -44,8 +44,9 @@ def replay(search_2026: dict[str, Any]) -> PortalReplay:
 
 def test_every_page_is_fetched_with_multipart_json_parts(replay, http, now) -> None:
     with serve(replay) as base:
-        result = KIND.fetch(http, config(base + "/search-api/prod/rest", page_size="5",
-                                         programmes=""), None)
+        result = KIND.fetch(
+            http, config(base + "/search-api/prod/rest", page_size="5", programmes=""), None
+        )
     # 14 English type-1 hits (the type-2 PROSPECTS pair is filtered out by the query).
     assert [p.number for p in result.pages] == [1, 2, 3]
     assert sum(len(p.data["results"]) for p in result.pages) == 13
@@ -65,7 +66,9 @@ def test_default_programmes_filter_the_query(replay, http) -> None:
     with serve(replay) as base:
         result = KIND.fetch(http, config(base + "/search-api/prod/rest"), None)
     must = replay.requests[0]["parts"]["query"]["bool"]["must"]
-    assert {"terms": {"frameworkProgramme": ["43108390", "43332642", "43353764", "43152860"]}} in must
+    assert {
+        "terms": {"frameworkProgramme": ["43108390", "43332642", "43353764", "43152860"]}
+    } in must
     identifiers = {h["metadata"]["identifier"][0] for p in result.pages for h in p.data["results"]}
     assert "LIFE-2026-STRAT-CLIMA-SIP-two-stage" not in identifiers
     assert "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01" in identifiers
@@ -73,8 +76,9 @@ def test_default_programmes_filter_the_query(replay, http) -> None:
 
 def test_plain_form_fields_get_the_servers_500(replay) -> None:
     with serve(replay) as base, httpx.Client() as client:
-        answer = client.post(base + SEARCH, params={"apiKey": "SEDIA", "text": "***"},
-                             data={"query": "{}"})
+        answer = client.post(
+            base + SEARCH, params={"apiKey": "SEDIA", "text": "***"}, data={"query": "{}"}
+        )
     assert answer.status_code == 500
 
 
@@ -96,8 +100,12 @@ def test_enrichment_fetches_stubs_lower_case_first_with_conditional_get(replay, 
     replay.hits = [stub]
     cache = MemoryCache()
     with serve(replay) as base:
-        cfg = config(base + "/search-api/prod/rest", enrich="stubs", programmes="",
-                     details_url=base + "/topicDetails")
+        cfg = config(
+            base + "/search-api/prod/rest",
+            enrich="stubs",
+            programmes="",
+            details_url=base + "/topicDetails",
+        )
         first = KIND.fetch(http, cfg, cache)
         second = KIND.fetch(http, cfg, cache)
     assert list(cache.entries) == [f"{base}/topicDetails/digital-2026-skills-10-edtech.json"]
@@ -108,8 +116,12 @@ def test_enrichment_fetches_stubs_lower_case_first_with_conditional_get(replay, 
 
 def test_missing_topic_details_only_warn(replay, http) -> None:
     with serve(replay) as base:
-        cfg = config(base + "/search-api/prod/rest", enrich="stubs", programmes="erasmus-plus",
-                     details_url=base + "/topicDetails")
+        cfg = config(
+            base + "/search-api/prod/rest",
+            enrich="stubs",
+            programmes="erasmus-plus",
+            details_url=base + "/topicDetails",
+        )
         result = KIND.fetch(http, cfg, None)
     assert result.pages
     assert any("ERASMUS-EDU-2024-EUR-UNIV-1" in w and "404" in w for w in result.warnings)
@@ -117,9 +129,16 @@ def test_missing_topic_details_only_warn(replay, http) -> None:
 
 # --- hostile answers -----------------------------------------------------------------------
 
+
 def page(results: list[Any], total: int | None = None, number: int = 1, size: int = 100) -> bytes:
-    return json.dumps({"totalResults": len(results) if total is None else total,
-                       "pageNumber": number, "pageSize": size, "results": results}).encode()
+    return json.dumps(
+        {
+            "totalResults": len(results) if total is None else total,
+            "pageNumber": number,
+            "pageSize": size,
+            "results": results,
+        }
+    ).encode()
 
 
 HIT = {"metadata": {"identifier": ["X-1"], "title": ["A call"], "type": ["1"]}}
@@ -132,18 +151,25 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def fetch_from(server: ScriptedServer, http: HttpClient, **given: str):
-    return KIND.fetch(http, config(server.url + "/search-api/prod/rest", programmes="", **given),
-                      None)
+    return KIND.fetch(
+        http, config(server.url + "/search-api/prod/rest", programmes="", **given), None
+    )
 
 
 @pytest.mark.parametrize(
     ("reply", "message"),
     [
-        (Reply(200, b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
-               {"Content-Type": "text/html"}), "expected JSON, got an HTML"),
+        (
+            Reply(
+                200,
+                b"<!DOCTYPE html><html><body>Service unavailable</body></html>",
+                {"Content-Type": "text/html"},
+            ),
+            "expected JSON, got an HTML",
+        ),
         (Reply(200, b"this is not json"), "not valid JSON"),
         (Reply(200, b'{"results": "nope", "totalResults": 1}'), "no 'results' list"),
-        (Reply(200, b'[1, 2, 3]'), "expected a JSON object"),
+        (Reply(200, b"[1, 2, 3]"), "expected a JSON object"),
         (Reply(200, b'{"results": []}'), "no integer 'totalResults'"),
         (Reply(200, b""), "empty body"),
         (Reply(200, b'{"type":"throwable","message":"An internal error occurred"}'), "API error"),
@@ -171,25 +197,34 @@ def test_a_truncated_body_fails_after_retries(server, http) -> None:
 def test_an_oversized_body_is_refused(server) -> None:
     server.add("POST", SEARCH, Reply(200, page([HIT] * 50)))
     with httpx.Client() as client, pytest.raises(FetchError) as caught:
-        KIND.fetch(HttpClient(client, max_bytes=1000),
-                   config(server.url + "/search-api/prod/rest", programmes=""), None)
+        KIND.fetch(
+            HttpClient(client, max_bytes=1000),
+            config(server.url + "/search-api/prod/rest", programmes=""),
+            None,
+        )
     assert "exceeds the 1,000-byte limit" in str(caught.value)
 
 
 def test_a_timeout_is_retried_then_reported(server) -> None:
     server.add("POST", SEARCH, Reply(200, page([HIT]), delay=0.5))
     with httpx.Client(timeout=0.1) as client, pytest.raises(FetchError) as caught:
-        KIND.fetch(HttpClient(client, attempts=2, backoff=0, sleep=lambda s: None),
-                   config(server.url + "/search-api/prod/rest", programmes=""), None)
+        KIND.fetch(
+            HttpClient(client, attempts=2, backoff=0, sleep=lambda s: None),
+            config(server.url + "/search-api/prod/rest", programmes=""),
+            None,
+        )
     assert "timed out" in str(caught.value)
     assert server.count("POST", SEARCH) == 2
 
 
 def test_5xx_and_429_are_retried_honouring_retry_after(server, http) -> None:
-    server.add("POST", SEARCH,
-               Reply(503, b"busy"),
-               Reply(429, b"slow down", {"Retry-After": "2", "Content-Type": "text/plain"}),
-               Reply(200, page([HIT])))
+    server.add(
+        "POST",
+        SEARCH,
+        Reply(503, b"busy"),
+        Reply(429, b"slow down", {"Retry-After": "2", "Content-Type": "text/plain"}),
+        Reply(200, page([HIT])),
+    )
     result = fetch_from(server, http)
     assert len(result.pages) == 1
     assert server.count("POST", SEARCH) == 3
@@ -231,8 +266,9 @@ def test_too_many_pages_is_refused_rather_than_partial(server, http) -> None:
 
 def test_a_collapsing_total_is_warned_about(server, http) -> None:
     server.add("POST", SEARCH, Reply(200, page([HIT])))
-    result = KIND.fetch(http, config(server.url + "/search-api/prod/rest", {"total": 1800},
-                                     programmes=""), None)
+    result = KIND.fetch(
+        http, config(server.url + "/search-api/prod/rest", {"total": 1800}, programmes=""), None
+    )
     assert result.warnings == ("total fell from 1800 to 1 since the last run",)
 
 
@@ -241,6 +277,7 @@ def test_the_user_agent_identifies_the_monitor(server) -> None:
 
     server.add("POST", SEARCH, Reply(200, page([HIT])))
     with build_client() as client:
-        KIND.fetch(HttpClient(client), config(server.url + "/search-api/prod/rest",
-                                              programmes=""), None)
+        KIND.fetch(
+            HttpClient(client), config(server.url + "/search-api/prod/rest", programmes=""), None
+        )
     assert server.requests[0]["headers"]["User-Agent"] == DEFAULT_USER_AGENT

@@ -11,8 +11,9 @@ from tests.conftest import load_json
 from tests.sources.golden import check_golden
 
 
-def _parse(data: dict[str, Any], now: datetime, documents: dict[str, Any] | None = None
-           ) -> dict[str, CallRecord]:
+def _parse(
+    data: dict[str, Any], now: datetime, documents: dict[str, Any] | None = None
+) -> dict[str, CallRecord]:
     result = FetchResult("eu", (Page("u", 1, data),), documents or {})
     return {r.identifier: r for r in parse(result, now)}
 
@@ -36,8 +37,12 @@ def test_duplicates_across_datasources_and_pages_collapse(search_2026, now) -> N
 def test_the_same_hits_split_over_two_pages_give_the_same_records(search_2026, now) -> None:
     hits = search_2026["results"]
     one = parse(FetchResult("eu", (Page("u", 1, search_2026),)), now)
-    two = parse(FetchResult("eu", (Page("u", 1, {"results": hits[:7]}),
-                                   Page("u", 2, {"results": hits[7:]}))), now)
+    two = parse(
+        FetchResult(
+            "eu", (Page("u", 1, {"results": hits[:7]}), Page("u", 2, {"results": hits[7:]}))
+        ),
+        now,
+    )
     assert one == two
 
 
@@ -106,11 +111,21 @@ def test_legacy_2025_records_parse_despite_language_and_null_title(search_2025, 
 
 def test_topic_details_settle_deadlines_and_fill_stubs(search_2026, now) -> None:
     details = load_json("eu_ft/topicDetails_DIGITAL-2026-SKILLS-10-EDTECH.json")["TopicDetails"]
-    stub = {"results": [{"metadata": {"identifier": ["DIGITAL-2026-SKILLS-10-EDTECH"],
-                                      "title": ["EdTech Accelerator"], "type": ["1"],
-                                      "status": ["31094502"]}}]}
+    stub = {
+        "results": [
+            {
+                "metadata": {
+                    "identifier": ["DIGITAL-2026-SKILLS-10-EDTECH"],
+                    "title": ["EdTech Accelerator"],
+                    "type": ["1"],
+                    "status": ["31094502"],
+                }
+            }
+        ]
+    }
     record = _parse(stub, now, {"DIGITAL-2026-SKILLS-10-EDTECH": details})[
-        "DIGITAL-2026-SKILLS-10-EDTECH"]
+        "DIGITAL-2026-SKILLS-10-EDTECH"
+    ]
     assert [d.at.isoformat() for d in record.deadlines] == ["2026-10-01T17:00:00+02:00"]
     assert record.programme == "Digital Europe"
     assert record.description.startswith("<")
@@ -119,18 +134,33 @@ def test_topic_details_settle_deadlines_and_fill_stubs(search_2026, now) -> None
 
 
 def test_hits_without_identifier_or_metadata_are_skipped(now) -> None:
-    data = {"results": [{"metadata": {}}, "not a dict", {"no": "metadata"},
-                        {"metadata": {"identifier": ["X-1"], "title": ["T"]}}]}
+    data = {
+        "results": [
+            {"metadata": {}},
+            "not a dict",
+            {"no": "metadata"},
+            {"metadata": {"identifier": ["X-1"], "title": ["T"]}},
+        ]
+    }
     records = _parse(data, now)
     assert list(records) == ["X-1"]
     assert records["X-1"].status == "open" and "no-deadline" in records["X-1"].flags
 
 
 def test_bad_dates_and_budgets_do_not_break_the_record(now) -> None:
-    data = {"results": [{"metadata": {
-        "identifier": ["X-2"], "title": ["T"], "deadlineDate": ["soon", "2026-09-03T00:00:00.000+0000"],
-        "startDate": ["whenever"], "budgetOverview": ["{not json"],
-    }}]}
+    data = {
+        "results": [
+            {
+                "metadata": {
+                    "identifier": ["X-2"],
+                    "title": ["T"],
+                    "deadlineDate": ["soon", "2026-09-03T00:00:00.000+0000"],
+                    "startDate": ["whenever"],
+                    "budgetOverview": ["{not json"],
+                }
+            }
+        ]
+    }
     record = _parse(data, now)["X-2"]
     assert [d.raw for d in record.deadlines] == ["2026-09-03T00:00:00.000+0000"]
     assert record.opens is None and record.budget is None

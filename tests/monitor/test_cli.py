@@ -1,0 +1,202 @@
+"""The command line, run in-process against a real database and loopback servers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from monitor.replay import PortalReplay, serve
+from tests.httpserver import Reply, scripted_server
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("FUNDING_MONITOR_DATABASE_URL", db_url)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def test_version(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("funding-monitor ")
+
+
+def test_sources_lifecycle(cli) -> None:
+    code, out, _ = cli(
+        "sources",
+        "add",
+        "eu",
+        "--kind",
+        "eu-ft",
+        "--set",
+        "programmes=erasmus-plus",
+        "--set",
+        "page_size=50",
+    )
+    assert code == 0 and "added source eu" in out
+    code, out, _ = cli("sources", "list", "--json")
+    [source] = json.loads(out)
+    assert source["url"] == "https://api.tech.ec.europa.eu/search-api/prod/rest"
+    assert source["settings"] == {"programmes": "erasmus-plus", "page_size": "50"}
+    assert source["enabled"] is True and source["calls"] == 0
+    assert cli("sources", "disable", "eu")[0] == 0
+    assert json.loads(cli("sources", "list", "--json")[1])[0]["enabled"] is False
+    assert cli("sources", "enable", "eu")[0] == 0
+    code, out, _ = cli("sources", "list")
+    assert "eu" in out and "eu-ft" in out and "yes" in out
+    assert cli("sources", "remove", "eu")[0] == 0
+    assert json.loads(cli("sources", "list", "--json")[1]) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("sources", "add", "x", "--kind", "rss-magic"), "unknown source kind 'rss-magic'"),
+        (("sources", "add", "x", "--kind", "eu-ft", "--set", "page_size=500"), "between 1 and 100"),
+        (("sources", "add", "x", "--kind", "eu-ft", "--set", "colour=blue"), "unknown setting"),
+        (
+            ("sources", "add", "x", "--kind", "eu-ft", "--set", "programmes=mars"),
+            "unknown programme",
+        ),
+        (("sources", "add", "x", "--kind", "eu-ft", "--set", "novalue"), "is not KEY=VALUE"),
+        (("sources", "add", "x", "--kind", "eu-ft", "--url", "ftp://x"), "not an http(s) URL"),
+        (("sources", "remove", "ghost"), "no source named 'ghost'"),
+        (("calls", "show", "999"), "no call with id 999"),
+    ],
+)
+def test_bad_input_is_a_clear_error_with_a_hint(cli, argv, message) -> None:
+    code, out, err = cli(*argv)
+    assert code == 2
+    assert message in err and "hint:" in err
+    assert json.loads(cli("sources", "list", "--json")[1]) == []
+
+
+def test_fetch_list_show_status(cli, search_2026) -> None:
+    with serve(PortalReplay(search_2026["results"])) as base:
+        cli(
+            "sources",
+            "add",
+            "eu",
+            "--kind",
+            "eu-ft",
+            "--url",
+            base + "/search-api/prod/rest",
+            "--set",
+            "programmes=",
+            "--set",
+            "page_delay=0",
+            "--set",
+            "page_size=4",
+        )
+        code, out, _ = cli("fetch")
+        assert code == 0
+        assert "eu: ok new=10 updated=0 unchanged=0 unseen=0 errors=0" in out
+        code, out, _ = cli("fetch", "--source", "eu")
+        assert "new=0 updated=0 unchanged=10" in out
+    code, out, _ = cli("calls", "list", "--json")
+    calls = json.loads(out)
+    assert len(calls) == 10
+    required = {
+        "id",
+        "source",
+        "identifier",
+        "title",
+        "summary",
+        "url",
+        "funder",
+        "programme",
+        "status",
+        "opens",
+        "deadlines",
+        "budget",
+        "tags",
+    }
+    assert all(required <= set(c) for c in calls)
+    assert all(c["status"] in ("forthcoming", "open", "closed") for c in calls)
+    code, out, _ = cli("calls", "list", "--search", "LIFE-2026", "--json")
+    [life] = json.loads(out)
+    code, out, _ = cli("calls", "show", str(life["id"]))
+    assert code == 0
+    assert "2026-09-03T17:00:00+02:00" in out and "2027-03-04T17:00:00+01:00" in out
+    assert "history:" in out and "new" in out
+    code, out, _ = cli("calls", "show", str(life["id"]), "--json")
+    assert json.loads(out)["changes"][0]["kind"] == "new"
+    code, out, _ = cli("calls", "list", "--programme", "erasmus", "--status", "closed")
+    assert code == 0 and "ERASMUS-EDU-2024-EUR-UNIV-1" in out and "LIFE" not in out
+    code, out, _ = cli("status", "--json")
+    [health] = json.loads(out)
+    assert health["outcome"] == "ok" and health["consecutive_failures"] == 0
+    assert health["counts"] == {"new": 0, "updated": 0, "unchanged": 10, "unseen": 0}
+
+
+def test_fetch_exits_1_when_a_source_fails_and_status_shows_it(cli, search_2026) -> None:
+    with serve(PortalReplay(search_2026["results"])) as good, scripted_server() as bad:
+        bad.add("POST", "/search-api/prod/rest/search", Reply(200, b"not json at all"))
+        for name, base in (("bad", bad.url), ("good", good)):
+            cli(
+                "sources",
+                "add",
+                name,
+                "--kind",
+                "eu-ft",
+                "--url",
+                base + "/search-api/prod/rest",
+                "--set",
+                "programmes=",
+                "--set",
+                "page_delay=0",
+            )
+        code, out, _ = cli("fetch")
+    assert code == 1
+    assert "bad: FAILED errors=1" in out and "not valid JSON" in out
+    assert "good: ok new=10" in out
+    code, out, _ = cli("status")
+    assert "error" in out and "not valid JSON" in out
+
+
+def test_config_file_and_environment(cli, tmp_path: Path, monkeypatch, capsys) -> None:
+    other = tmp_path / "other.db"
+    (tmp_path / "funding-monitor.toml").write_text(f'database_url = "sqlite:///{other}"\n')
+    monkeypatch.delenv("FUNDING_MONITOR_DATABASE_URL")
+    assert cli("sources", "add", "a", "--kind", "eu-ft")[0] == 0
+    assert other.exists()
+    (tmp_path / "bad.toml").write_text("http_timeout = -1\n")
+    code, _, err = cli("--config", "bad.toml", "status")
+    assert code == 2 and "http_timeout" in err
+    code, _, err = cli("--config", "missing.toml", "status")
+    assert code == 2 and "not found" in err
+
+
+def test_database_errors_are_reported_without_the_password(cli, monkeypatch) -> None:
+    monkeypatch.setenv(
+        "FUNDING_MONITOR_DATABASE_URL", "postgresql+psycopg://someone:s3cret@127.0.0.1:1/nowhere"
+    )
+    code, _, err = cli("status")
+    assert code == 2 and "cannot reach database" in err
+    assert "s3cret" not in err
+
+
+def test_db_upgrade_and_current(cli) -> None:
+    code, out, _ = cli("db", "upgrade")
+    assert code == 0 and "revision 0001" in out
+    code, out, _ = cli("db", "current")
+    assert "current 0001; head 0001" in out
+
+
+def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
+    code, out, _ = cli("demo")
+    assert code == 0
+    assert "eu-ft-demo: ok new=10" in out and "stored 10 distinct calls" in out
+    code, out, _ = cli("demo")
+    assert "new=0 updated=0 unchanged=10" in out
