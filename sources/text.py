@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 
 _BLOCK_TAGS = frozenset(
@@ -22,44 +21,34 @@ def clean_line(text: str | None) -> str:
     return " ".join(_CONTROL.sub("", text).split())
 
 
-def html_to_text(html: str | None) -> str:
+def html_to_text(html: str | None, max_html: int | None = None) -> str:
     """Readable plain text from an HTML fragment: block elements become line breaks, entities
-    are decoded, scripts and styles dropped, control characters removed. Never raises on
-    malformed markup; returns "" for empty input."""
+    are decoded, scripts, styles and comments dropped, control characters removed. Never raises
+    on malformed markup; returns "" for empty input. ``max_html`` reads only that many
+    characters of a huge (or hostile) document; the parser recovers from the cut."""
     if not html or not html.strip():
         return ""
+    if max_html is not None and len(html) > max_html:
+        html = html[:max_html]
+    html = _CONTROL.sub("", html)  # before parsing: lxml refuses control characters
     if "<" not in html and "&" not in html:
         return _tidy(html)
     try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (etree.ParserError, ValueError):
+        root = etree.fromstring(html, etree.HTMLParser(remove_comments=True, remove_pis=True))
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    if root is None:  # nothing parseable: fall back to dropping anything tag-shaped
         return _tidy(re.sub(r"<[^>]*>", " ", html))
     etree.strip_elements(root, "script", "style", with_tail=False)
-    return _tidy(_block_text(root))
-
-
-def _block_text(root: lxml.html.HtmlElement) -> str:
-    out: list[str] = []
-
-    def walk(el: lxml.html.HtmlElement) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        block = tag in _BLOCK_TAGS
-        if block:
-            out.append("\n")
-        if tag and el.text:
-            out.append(el.text)
-        for child in el:
-            walk(child)
-            if child.tail:
-                out.append(child.tail)
-        if block:
-            out.append("\n")
-
-    walk(root)
-    return "".join(out)
+    # Mark block boundaries in place (C-level iteration over block tags only), then let lxml
+    # serialise the text: far faster than walking every node in Python.
+    for element in root.iter(*_BLOCK_TAGS):
+        element.tail = "\n" + element.tail if element.tail else "\n"
+        element.text = "\n" + element.text if element.text else "\n"
+    return _tidy(etree.tostring(root, method="text", encoding="unicode"))
 
 
 def _tidy(text: str) -> str:
     # str.split() folds every Unicode space (nbsp included) and is far faster than a regex.
-    lines = (" ".join(line.split()) for line in _CONTROL.sub("", text).splitlines())
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)

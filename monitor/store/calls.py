@@ -18,6 +18,7 @@ from sources.records import CallRecord, Deadline
 from sources.text import html_to_text
 
 CHUNK = 500
+SUMMARY_CHARS = 6000
 # Fields whose change gets an event of its own; any other field gives ``details_changed``.
 _TYPED = ("status", "deadlines", "budget", "currency", "title", "opens")
 _DETAILS = (
@@ -101,7 +102,12 @@ def content_hash(record: CallRecord) -> str:
 
 
 def _with_summary(values: dict[str, Any]) -> dict[str, Any]:
-    values["summary"] = html_to_text(values["description"])
+    """Add the plain-text summary: the description's text, at most SUMMARY_CHARS long (the
+    whole HTML is kept in ``description``)."""
+    text = html_to_text(values["description"], max_html=SUMMARY_CHARS * 4)
+    if len(text) > SUMMARY_CHARS:
+        text = text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " …"
+    values["summary"] = text
     return values
 
 
@@ -164,13 +170,17 @@ def upsert_calls(
                 changed[call_id] = (record, digest)
             elif unseen is None:
                 unchanged += 1
-        for chunk in _chunks(fresh):
-            ids = session.scalars(
-                insert(Call).returning(col(Call.id), sort_by_parameter_order=True), list(chunk)
-            ).all()
-            for new_id in ids:
-                assert new_id is not None
-                event(new_id, "new")
+        if fresh:
+            # Plain executemany (no RETURNING): psycopg pipelines it, where a multi-VALUES
+            # statement costs more to build than to run. The ids are read back in one query.
+            for chunk in _chunks(fresh):
+                session.execute(insert(Call), list(chunk))
+            added = {row["external_id"] for row in fresh}
+            for new_id, ext in session.execute(
+                select(Call.id, Call.external_id).where(Call.source_id == source_id)
+            ):
+                if ext in added:
+                    event(new_id, "new")
         _update_changed(session, changed, now, event)
         for call_id in back:
             event(call_id, "reappeared")
