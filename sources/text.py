@@ -18,6 +18,8 @@ def clean_line(text: str | None) -> str:
     """One line of plain text: control and zero-width characters removed, spaces folded."""
     if not text:
         return ""
+    if text.isprintable() and "  " not in text:  # the common case, without a regex pass
+        return text.strip()
     return " ".join(_CONTROL.sub("", text).split())
 
 

@@ -171,3 +171,32 @@ def test_status_depends_on_the_given_now(search_2026) -> None:
     records = _parse(search_2026, later)
     assert records["ERASMUS-EDU-2026-PEX-COVE"].status == "closed"
     assert records["LIFE-2026-STRAT-CLIMA-SIP-two-stage"].status == "open"
+
+
+def test_edctp3_topic_details_with_epoch_strings(now) -> None:
+    details = load_json("eu_ft/topicDetails_HORIZON-JU-GH-EDCTP3-2026-03-DIGIT-02_trimmed.json")[
+        "TopicDetails"
+    ]
+    ident = "HORIZON-JU-GH-EDCTP3-2026-03-DIGIT-02"
+    stub = {
+        "results": [
+            {
+                "metadata": {
+                    "identifier": [ident],
+                    "title": ["Digital"],
+                    "type": ["1"],
+                    "status": ["31094502"],
+                }
+            }
+        ]
+    }
+    record = _parse(stub, now, {ident: details})[ident]
+    # 1788307200000 ms = 2026-09-02 (midnight UTC) -> 17:00 Brussels; opening 2026-01-14.
+    assert [d.at.isoformat() for d in record.deadlines] == ["2026-09-02T17:00:00+02:00"]
+    assert record.opens is not None and record.opens.date().isoformat() == "2026-01-14"
+    assert record.programme == "Horizon Europe"
+    assert record.funder == "Global Health EDCTP3 Joint Undertaking"
+    assert record.budget == 18_000_000.0  # its own action only, not SERP-01's
+    assert record.status == "open"
+    later = _parse(stub, datetime(2026, 9, 3, tzinfo=UTC), {ident: details})[ident]
+    assert later.status == "closed"
