@@ -179,7 +179,7 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
             ]
             _print_json(data)
         else:
-            print(output.call_detail(call))
+            print(output.call_detail(call, settings.zone))
         return 0
     calls = list_calls(
         store,
@@ -194,7 +194,7 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json([c.to_json() for c in calls])
     else:
-        print(output.calls_table(calls) if calls else "no calls match")
+        print(output.calls_table(calls, settings.zone) if calls else "no calls match")
     return 0
 
 
@@ -229,7 +229,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             ]
         )
     else:
-        print(output.status_table(sources, runs) if sources else "no sources yet")
+        print(output.status_table(sources, runs, settings.zone) if sources else "no sources yet")
     return 0
 
 

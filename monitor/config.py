@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError
 from pydantic_settings import (
@@ -49,6 +50,13 @@ class Settings(BaseSettings):
         50_000_000, gt=0, description="largest response body accepted, in bytes"
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    timezone: str = Field(
+        "Europe/Stockholm", description="IANA time zone in which dates are shown on screen"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def settings_customise_sources(
@@ -91,6 +99,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         raise ConfigError(f"invalid {where}: {problems}") from exc
     except ValueError as exc:  # e.g. a TOML syntax error
         raise ConfigError(f"cannot read {path}: {exc}") from exc
+    try:
+        settings.zone  # noqa: B018 - validate the name now, not at first display
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"timezone {settings.timezone!r} is not an IANA time zone") from exc
     level = settings.log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level {settings.log_level!r} is not DEBUG, INFO, WARNING or ERROR")

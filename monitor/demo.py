@@ -75,7 +75,7 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
         "(the recording is from June 2026, so calls whose deadlines have passed show as "
         "closed, whatever the portal's stale flag said)\n"
     )
-    print(output.calls_table(calls[:limit]))
+    print(output.calls_table(calls[:limit], settings.zone))
     print(
         "\nnext: `funding-monitor calls show ID`, `funding-monitor calls list --status open "
         "--json`, `funding-monitor status`"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from monitor.store.tables import FetchRun, Source
@@ -30,20 +30,20 @@ def _cut(text: str, width: int | None) -> str:
     return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
-def day(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value else "-"
+def day(value: datetime | None, tz: tzinfo = UTC) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d") if value else "-"
 
 
-def stamp(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M %Z").strip() if value else "never"
+def stamp(value: datetime | None, tz: tzinfo = UTC) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z").strip() if value else "never"
 
 
 def money(amount: float | None, currency: str | None) -> str:
     return f"{amount:,.0f} {currency or ''}".strip() if amount is not None else "-"
 
 
-def calls_table(calls: Sequence[CallView]) -> str:
-    rows = [(c.id, c.status, deadline(c), c.programme, c.identifier, c.title) for c in calls]
+def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
+    rows = [(c.id, c.status, deadline(c, tz), c.programme, c.identifier, c.title) for c in calls]
     return table(
         ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE"],
         rows,
@@ -51,16 +51,16 @@ def calls_table(calls: Sequence[CallView]) -> str:
     )
 
 
-def deadline(call: CallView) -> str:
-    """The next deadline, else the last one marked as passed, else '-'."""
+def deadline(call: CallView, tz: tzinfo = UTC) -> str:
+    """The next deadline's date, else the last one marked as passed, else '-'."""
     if call.next_deadline:
-        return day(call.next_deadline)
+        return day(call.next_deadline, tz)
     if call.deadlines:
-        return f"{call.deadlines[-1]['at'][:10]} (passed)"
+        return day(datetime.fromisoformat(call.deadlines[-1]["at"]), tz) + " (passed)"
     return "-"
 
 
-def call_detail(call: CallView) -> str:
+def call_detail(call: CallView, tz: tzinfo = UTC) -> str:
     lines = [
         f"{call.title}",
         f"  id            {call.id} (source {call.source}, external id {call.external_id})",
@@ -70,15 +70,15 @@ def call_detail(call: CallView) -> str:
         f"  funder        {call.funder}",
         f"  status        {call.status} (source says {call.source_status or '-'})",
         f"  flags         {', '.join(call.flags) or '-'}",
-        f"  opens         {stamp(call.opens)}",
+        f"  opens         {stamp(call.opens, tz)}",
         f"  budget        {money(call.budget, call.currency)}",
         f"  action types  {', '.join(call.action_types) or '-'}",
         f"  keywords      {', '.join(call.keywords) or '-'}",
         f"  url           {call.url}",
-        f"  first seen    {stamp(call.first_seen)}",
-        f"  last seen     {stamp(call.last_seen)}"
+        f"  first seen    {stamp(call.first_seen, tz)}",
+        f"  last seen     {stamp(call.last_seen, tz)}"
         + (
-            f" (missing from listings since {stamp(call.unseen_since)})"
+            f" (missing from listings since {stamp(call.unseen_since, tz)})"
             if call.unseen_since
             else " (present in the latest listing)"
         ),
@@ -88,12 +88,13 @@ def call_detail(call: CallView) -> str:
         lines.append("    none given")
     for d in call.deadlines:
         mark = " (date only: 17:00 Brussels by convention)" if d["date_only"] else ""
+        local = stamp(datetime.fromisoformat(d["at"]), tz)
         upcoming = " <- next" if call.next_deadline and d["at"] == _match(call, d) else ""
-        lines.append(f"    {d['at']}{mark}{upcoming}")
+        lines.append(f"    {local}  [{d['at']}]{mark}{upcoming}")
     lines.append("  history:")
     for change in call.changes:
         detail = "" if change.kind == "new" else f": {_short(change.old)} -> {_short(change.new)}"
-        lines.append(f"    {stamp(change.at)}  {change.kind}{detail}")
+        lines.append(f"    {stamp(change.at, tz)}  {change.kind}{detail}")
     if call.summary:
         lines += ["", call.summary]
     return "\n".join(lines)
@@ -121,7 +122,7 @@ def sources_table(sources: Sequence[Source], counts: dict[int, int]) -> str:
     return table(["NAME", "KIND", "ENABLED", "CALLS", "URL"], rows)
 
 
-def status_table(sources: Sequence[Source], runs: dict[int, FetchRun]) -> str:
+def status_table(sources: Sequence[Source], runs: dict[int, FetchRun], tz: tzinfo = UTC) -> str:
     rows = []
     for s in sources:
         run = runs.get(s.id or 0)
@@ -130,11 +131,11 @@ def status_table(sources: Sequence[Source], runs: dict[int, FetchRun]) -> str:
             (
                 s.name,
                 "yes" if s.enabled else "no",
-                stamp(s.last_run_at),
+                stamp(s.last_run_at, tz),
                 s.last_outcome or "never run",
                 counts,
                 s.consecutive_failures,
-                stamp(s.last_success_at),
+                stamp(s.last_success_at, tz),
             )
         )
     text = table(

@@ -200,3 +200,60 @@ def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
     assert "eu-ft-demo: ok new=10" in out and "stored 10 distinct calls" in out
     code, out, _ = cli("demo")
     assert "new=0 updated=0 unchanged=10" in out
+
+
+def test_an_unknown_timezone_is_a_config_error(cli, monkeypatch) -> None:
+    monkeypatch.setenv("FUNDING_MONITOR_TIMEZONE", "Mars/Olympus_Mons")
+    code, _, err = cli("status")
+    assert code == 2 and "not an IANA time zone" in err
+
+
+def test_dates_on_screen_follow_the_timezone_setting(cli, monkeypatch, search_2026) -> None:
+    with serve(PortalReplay(search_2026["results"])) as base:
+        cli(
+            "sources",
+            "add",
+            "eu",
+            "--kind",
+            "eu-ft",
+            "--url",
+            base + "/search-api/prod/rest",
+            "--set",
+            "programmes=",
+            "--set",
+            "page_delay=0",
+        )
+        cli("fetch")
+    monkeypatch.setenv("FUNDING_MONITOR_TIMEZONE", "America/New_York")
+    code, out, _ = cli("calls", "list", "--search", "SOCPL")
+    assert "2026-07-23" in out
+    [call] = json.loads(cli("calls", "list", "--search", "SOCPL", "--json")[1])
+    code, out, _ = cli("calls", "show", str(call["id"]))
+    assert "2026-07-23 11:00 EDT  [2026-07-23T17:00:00+02:00]" in out
+
+
+def test_fetch_on_a_terminal_shows_progress_and_the_summary(cli, monkeypatch, search_2026):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    with serve(PortalReplay(search_2026["results"])) as base:
+        cli(
+            "sources",
+            "add",
+            "eu",
+            "--kind",
+            "eu-ft",
+            "--url",
+            base + "/search-api/prod/rest",
+            "--set",
+            "programmes=",
+            "--set",
+            "page_delay=0",
+        )
+        monkeypatch.setattr(sys, "stderr", Terminal())
+        code, out, _ = cli("fetch")
+    assert code == 0 and "eu: ok new=10" in out
