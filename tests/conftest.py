@@ -18,6 +18,11 @@ from monitor.store.db import Store, open_store
 FIXTURES = Path(__file__).parent / "fixtures"
 # The 2026 recording was captured on 2026-06-27 at 12:50Z: statuses are computed as of then.
 CAPTURE_TIME = datetime(2026, 6, 27, 12, 50, tzinfo=UTC)
+# What `calls list --json` promises for each call (the interface contract of issue #2).
+CALL_JSON_FIELDS = frozenset(
+    ("id", "source", "identifier", "title", "summary", "url", "funder", "programme")
+    + ("status", "opens", "deadlines", "budget", "tags")
+)
 PG_ADMIN_URL = os.environ.get("FM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.replay import PortalReplay, serve
+from tests.conftest import CALL_JSON_FIELDS
 from tests.httpserver import Reply, scripted_server
 
 
@@ -23,6 +24,25 @@ def cli(db_url, monkeypatch, tmp_path, capsys):
         return code, out, err
 
     return run
+
+
+def add_source(cli, name: str, base: str, *extra: str) -> None:
+    """Add an eu-ft source pointing at a loopback server, with no pause between pages."""
+    code, _, err = cli(
+        "sources",
+        "add",
+        name,
+        "--kind",
+        "eu-ft",
+        "--url",
+        base + "/search-api/prod/rest",
+        "--set",
+        "programmes=",
+        "--set",
+        "page_delay=0",
+        *extra,
+    )
+    assert code == 0, err
 
 
 def test_version(capsys) -> None:
@@ -84,21 +104,7 @@ def test_bad_input_is_a_clear_error_with_a_hint(cli, argv, message) -> None:
 
 def test_fetch_list_show_status(cli, search_2026) -> None:
     with serve(PortalReplay(search_2026["results"])) as base:
-        cli(
-            "sources",
-            "add",
-            "eu",
-            "--kind",
-            "eu-ft",
-            "--url",
-            base + "/search-api/prod/rest",
-            "--set",
-            "programmes=",
-            "--set",
-            "page_delay=0",
-            "--set",
-            "page_size=4",
-        )
+        add_source(cli, "eu", base, "--set", "page_size=4")
         code, out, _ = cli("fetch")
         assert code == 0
         assert "eu: ok new=10 updated=0 unchanged=0 unseen=0 errors=0" in out
@@ -107,22 +113,7 @@ def test_fetch_list_show_status(cli, search_2026) -> None:
     code, out, _ = cli("calls", "list", "--json")
     calls = json.loads(out)
     assert len(calls) == 10
-    required = {
-        "id",
-        "source",
-        "identifier",
-        "title",
-        "summary",
-        "url",
-        "funder",
-        "programme",
-        "status",
-        "opens",
-        "deadlines",
-        "budget",
-        "tags",
-    }
-    assert all(required <= set(c) for c in calls)
+    assert all(set(c) >= CALL_JSON_FIELDS for c in calls)
     assert all(c["status"] in ("forthcoming", "open", "closed") for c in calls)
     code, out, _ = cli("calls", "list", "--search", "LIFE-2026", "--json")
     [life] = json.loads(out)
@@ -144,19 +135,7 @@ def test_fetch_exits_1_when_a_source_fails_and_status_shows_it(cli, search_2026)
     with serve(PortalReplay(search_2026["results"])) as good, scripted_server() as bad:
         bad.add("POST", "/search-api/prod/rest/search", Reply(200, b"not json at all"))
         for name, base in (("bad", bad.url), ("good", good)):
-            cli(
-                "sources",
-                "add",
-                name,
-                "--kind",
-                "eu-ft",
-                "--url",
-                base + "/search-api/prod/rest",
-                "--set",
-                "programmes=",
-                "--set",
-                "page_delay=0",
-            )
+            add_source(cli, name, base)
         code, out, _ = cli("fetch")
     assert code == 1
     assert "bad: FAILED errors=1" in out and "not valid JSON" in out
@@ -210,19 +189,7 @@ def test_an_unknown_timezone_is_a_config_error(cli, monkeypatch) -> None:
 
 def test_dates_on_screen_follow_the_timezone_setting(cli, monkeypatch, search_2026) -> None:
     with serve(PortalReplay(search_2026["results"])) as base:
-        cli(
-            "sources",
-            "add",
-            "eu",
-            "--kind",
-            "eu-ft",
-            "--url",
-            base + "/search-api/prod/rest",
-            "--set",
-            "programmes=",
-            "--set",
-            "page_delay=0",
-        )
+        add_source(cli, "eu", base)
         cli("fetch")
     monkeypatch.setenv("FUNDING_MONITOR_TIMEZONE", "America/New_York")
     code, out, _ = cli("calls", "list", "--search", "SOCPL")
@@ -241,19 +208,7 @@ def test_fetch_on_a_terminal_shows_progress_and_the_summary(cli, monkeypatch, se
             return True
 
     with serve(PortalReplay(search_2026["results"])) as base:
-        cli(
-            "sources",
-            "add",
-            "eu",
-            "--kind",
-            "eu-ft",
-            "--url",
-            base + "/search-api/prod/rest",
-            "--set",
-            "programmes=",
-            "--set",
-            "page_delay=0",
-        )
+        add_source(cli, "eu", base)
         monkeypatch.setattr(sys, "stderr", Terminal())
         code, out, _ = cli("fetch")
     assert code == 0 and "eu: ok new=10" in out
