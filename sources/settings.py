@@ -68,6 +68,16 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def boolean(text: str) -> bool:
+    """'true'/'yes'/'on'/'1' or 'false'/'no'/'off'/'0'."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
+
+
 def choice(*options: str) -> Callable[[str], str]:
     """A parser accepting one of ``options``."""
 

@@ -7,7 +7,7 @@ from sources.eu_ft import codes
 from sources.eu_ft.fetch import DETAILS_URL, fetch
 from sources.eu_ft.parse import parse
 from sources.kind import SourceKind
-from sources.settings import Setting, bounded_int, choice, csv_list, non_negative_float
+from sources.settings import Setting, boolean, bounded_int, choice, csv_list, non_negative_float
 
 
 def _programmes(text: str) -> tuple[str, ...]:
@@ -67,6 +67,12 @@ KIND = SourceKind(
             "none",
             "topicDetails enrichment: none, stubs (no description) or all",
             choice("none", "stubs", "all"),
+        ),
+        Setting(
+            "check_total",
+            True,
+            "compare the total with an unsorted request (a sort can drop documents)",
+            boolean,
         ),
         Setting("details_url", DETAILS_URL, "base URL of the topicDetails JSON documents"),
     ),

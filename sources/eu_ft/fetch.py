@@ -37,18 +37,22 @@ def build_query(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {"bool": {"must": must}}
 
 
-def search_parts(settings: Mapping[str, Any]) -> dict[str, tuple[str, str, str]]:
+def search_parts(
+    settings: Mapping[str, Any], *, sort: bool = True
+) -> dict[str, tuple[str, str, str]]:
     """Multipart file parts, each with a filename and its own application/json type: plain
     form fields give a 500 and a JSON body is silently ignored by the server (§3.2)."""
-    return {
+    parts = {
         "query": ("query.json", json.dumps(build_query(settings)), "application/json"),
         "languages": (
             "languages.json",
             json.dumps(list(settings["languages"])),
             "application/json",
         ),
-        "sort": ("sort.json", json.dumps(SORT), "application/json"),
     }
+    if sort:
+        parts["sort"] = ("sort.json", json.dumps(SORT), "application/json")
+    return parts
 
 
 def fetch(
@@ -97,6 +101,8 @@ def fetch(
             hint="Raise max_pages or narrow the programmes.",
         )
     warnings = _total_warnings(config, total)
+    if settings["check_total"]:
+        warnings += _unsorted_total_check(http, config, search_url, total)
     documents, more = _enrich(http, config, pages, cache)
     state = {**config.state, "total": total}
     return FetchResult(config.name, tuple(pages), documents, state, (*warnings, *more))
@@ -143,6 +149,25 @@ def _total_warnings(config: SourceConfig, total: int) -> tuple[str, ...]:
     previous = config.state.get("total")
     if isinstance(previous, int) and previous >= 20 and total < previous / 2:
         return (f"total fell from {previous} to {total} since the last run",)
+    return ()
+
+
+def _unsorted_total_check(
+    http: HttpClient, config: SourceConfig, search_url: str, total: int
+) -> tuple[str, ...]:
+    """A sort on a field some documents lack drops them (§3.4): compare the sorted total with
+    an unsorted pageSize=1 request. A difference is a warning, not a failure."""
+    url = f"{search_url}?pageSize=1&pageNumber=1 (unsorted)"
+    params = {"apiKey": "SEDIA", "text": "***", "pageSize": 1, "pageNumber": 1}
+    try:
+        response = http.request(
+            "POST", search_url, params=params, files=search_parts(config.settings, sort=False)
+        )
+        unsorted = decode_page(response, url, 1, 1, config.name)["totalResults"]
+    except (FetchError, ParseError) as exc:
+        return (f"unsorted total check failed: {exc.reason}",)
+    if unsorted != total:
+        return (f"sorted scan found {total} results but the unsorted total is {unsorted}",)
     return ()
 
 

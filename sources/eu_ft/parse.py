@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities"
 TOPIC_PAGE = f"{PORTAL}/portal/screen/opportunities/topic-details/"
+MAX_ID = 200  # longer "identifiers" are garbage (stored ids are at most 300 characters)
+MAX_LINE = 300
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PROSPECT_PAGE = "https://webgate.ec.europa.eu/prospect/external/publishedcalls.htm?callId="
 
@@ -47,9 +51,9 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
         for index, hit in enumerate(page.data.get("results") or ()):
             meta = hit.get("metadata") if isinstance(hit, dict) else None
             identifier = _first(meta, "identifier") if isinstance(meta, dict) else None
-            if not identifier or not isinstance(identifier, str):
+            if not isinstance(identifier, str) or not 0 < len(identifier.strip()) <= MAX_ID:
                 logger.warning(
-                    "skip source=%s page=%d index=%d reason=no identifier",
+                    "skip source=%s page=%d index=%d reason=no usable identifier",
                     result.source,
                     page.number,
                     index,
@@ -78,7 +82,7 @@ def to_record(
     identifier = str(_first(meta, "identifier")).strip()
     kind = str(_first(meta, "type") or codes.TYPE_GRANT)
     title = clean_line(_first(meta, "title") or hit.get("summary") or identifier)
-    call_identifier = clean_line(_first(meta, "callIdentifier"))
+    call_identifier = clean_line(_first(meta, "callIdentifier"))[:MAX_LINE]
     opens = _opening(meta, details)
     deadlines = _deadlines(meta, details)
     source_status = codes.STATUS_BY_CODE.get(str(_first(meta, "status") or ""))
@@ -225,7 +229,8 @@ def _budget(
         return max(amounts), "EUR"
     plain = _number(_first(meta, "budget"))
     if plain > 0:
-        return plain, clean_line(_first(meta, "currency")) or "EUR"
+        currency = clean_line(_first(meta, "currency")).upper()
+        return plain, currency if _CURRENCY.fullmatch(currency) else None
     return None, None
 
 

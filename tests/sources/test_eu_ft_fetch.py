@@ -151,9 +151,8 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def fetch_from(server: ScriptedServer, http: HttpClient, **given: str):
-    return KIND.fetch(
-        http, config(server.url + "/search-api/prod/rest", programmes="", **given), None
-    )
+    given = {"programmes": "", "check_total": "false", **given}
+    return KIND.fetch(http, config(server.url + "/search-api/prod/rest", **given), None)
 
 
 @pytest.mark.parametrize(
@@ -267,7 +266,14 @@ def test_too_many_pages_is_refused_rather_than_partial(server, http) -> None:
 def test_a_collapsing_total_is_warned_about(server, http) -> None:
     server.add("POST", SEARCH, Reply(200, page([HIT])))
     result = KIND.fetch(
-        http, config(server.url + "/search-api/prod/rest", {"total": 1800}, programmes=""), None
+        http,
+        config(
+            server.url + "/search-api/prod/rest",
+            {"total": 1800},
+            programmes="",
+            check_total="false",
+        ),
+        None,
     )
     assert result.warnings == ("total fell from 1800 to 1 since the last run",)
 
@@ -281,3 +287,21 @@ def test_the_user_agent_identifies_the_monitor(server) -> None:
             HttpClient(client), config(server.url + "/search-api/prod/rest", programmes=""), None
         )
     assert server.requests[0]["headers"]["User-Agent"] == DEFAULT_USER_AGENT
+
+
+def test_a_sort_that_drops_documents_is_warned_about(server, http) -> None:
+    def answer(method: str, path: str, headers: dict[str, str], body: bytes) -> Reply:
+        sorted_request = b'name="sort"' in body
+        return Reply(
+            200,
+            page(
+                [HIT],
+                total=1 if sorted_request else 2,
+                size=int(path.split("pageSize=")[1].split("&")[0]),
+            ),
+        )
+
+    server.add_function("POST", SEARCH, answer)
+    result = fetch_from(server, http, check_total="true")
+    assert result.warnings == ("sorted scan found 1 results but the unsorted total is 2",)
+    assert server.count("POST", SEARCH) == 2

@@ -200,3 +200,27 @@ def test_edctp3_topic_details_with_epoch_strings(now) -> None:
     assert record.status == "open"
     later = _parse(stub, datetime(2026, 9, 3, tzinfo=UTC), {ident: details})[ident]
     assert later.status == "closed"
+
+
+def test_hostile_values_are_bounded(now) -> None:
+    data = {
+        "results": [
+            {"metadata": {"identifier": ["X" * 5000], "title": ["too long an id"]}},
+            {
+                "metadata": {
+                    "identifier": ["X-3"],
+                    "title": ["\x1b[2J<b>T</b>\n\tx"],
+                    "type": ["2"],
+                    "budget": ["100"],
+                    "currency": ["EURO-DOLLARS-AND-MORE"],
+                    "callIdentifier": ["C" * 1000],
+                }
+            },
+        ]
+    }
+    records = _parse(data, now)
+    assert list(records) == ["X-3"]
+    record = records["X-3"]
+    assert record.title == "[2J<b>T</b> x"  # control characters gone; no HTML in titles anyway
+    assert record.currency is None and record.budget == 100.0  # unknown, not guessed
+    assert len(record.call_identifier) == 300
