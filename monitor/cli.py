@@ -56,6 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="a kind setting; repeatable"
     )
+    upd = src.add_parser("update", help="change a source's URL or settings")
+    upd.add_argument("name")
+    upd.add_argument("--url", help="new base URL")
+    upd.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a kind setting; repeatable",
+    )
+    upd.add_argument(
+        "--unset",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="restore a setting's default; repeatable",
+    )
     lst = src.add_parser("list", help="list sources")
     lst.add_argument("--json", action="store_true")
     src.add_parser("kinds", help="list source kinds and their settings")

@@ -69,6 +69,11 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
     return result
 
 
+def _check_url(url: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--url {url!r} is not an http(s) URL")
+
+
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     verb = args.sources_command
     if verb == "kinds":
@@ -84,10 +89,20 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         given = parse_sets(args.set)
         validate(kind.name, kind.settings, given)  # fail before storing anything
         url = args.url or kind.default_url
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"--url {url!r} is not an http(s) URL")
+        _check_url(url)
         source = source_store.add_source(store, args.name, kind.name, url, given)
         print(f"added source {source.name} ({source.kind}) -> {source.url}")
+    elif verb == "update":
+        source = source_store.get_source(store, args.name)
+        kind = get_kind(source.kind)
+        given = {**source.settings, **parse_sets(args.set)}
+        for key in args.unset:
+            given.pop(key, None)
+        validate(kind.name, kind.settings, given)
+        url = args.url or source.url
+        _check_url(url)
+        source = source_store.update_source(store, args.name, url=url, settings=given)
+        print(f"updated source {source.name}: {source.url} {json.dumps(source.settings)}")
     elif verb == "list":
         sources = source_store.list_sources(store)
         counts = source_store.call_counts(store)

@@ -70,6 +70,24 @@ def test_sources_lifecycle(cli) -> None:
     assert source["url"] == "https://api.tech.ec.europa.eu/search-api/prod/rest"
     assert source["settings"] == {"programmes": "erasmus-plus", "page_size": "50"}
     assert source["enabled"] is True and source["calls"] == 0
+    code, out, _ = cli(
+        "sources",
+        "update",
+        "eu",
+        "--set",
+        "enrich=stubs",
+        "--unset",
+        "page_size",
+        "--url",
+        "http://127.0.0.1:8/api",
+    )
+    assert code == 0
+    [source] = json.loads(cli("sources", "list", "--json")[1])
+    assert source["settings"] == {"programmes": "erasmus-plus", "enrich": "stubs"}
+    assert source["url"] == "http://127.0.0.1:8/api"
+    code, _, err = cli("sources", "update", "eu", "--set", "enrich=sometimes")
+    assert code == 2 and "enrich" in err
+    assert json.loads(cli("sources", "list", "--json")[1])[0]["settings"]["enrich"] == "stubs"
     assert cli("sources", "disable", "eu")[0] == 0
     assert json.loads(cli("sources", "list", "--json")[1])[0]["enabled"] is False
     assert cli("sources", "enable", "eu")[0] == 0
