@@ -134,6 +134,12 @@ def _view(call: Call, source: str, now: datetime) -> CallView:
     )
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, lower-cased, its own % and _ taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def list_calls(
     store: Store,
     *,
@@ -153,18 +159,21 @@ def list_calls(
     """
     query = select(Call, Source.name).join(Source, col(Source.id) == Call.source_id)
     if programme:
-        needle = f"%{programme.lower()}%"
-        query = query.where(
-            or_(func.lower(Call.programme).like(needle), func.lower(Call.funder).like(needle))
-        )
-    if search:
-        needle = f"%{search.lower()}%"
+        needle = _contains(programme)
         query = query.where(
             or_(
-                func.lower(Call.identifier).like(needle),
-                func.lower(Call.title).like(needle),
-                func.lower(Call.summary).like(needle),
-                func.lower(cast(Call.keywords, String)).like(needle),
+                func.lower(Call.programme).like(needle, escape="\\"),
+                func.lower(Call.funder).like(needle, escape="\\"),
+            )
+        )
+    if search:
+        needle = _contains(search)
+        query = query.where(
+            or_(
+                func.lower(Call.identifier).like(needle, escape="\\"),
+                func.lower(Call.title).like(needle, escape="\\"),
+                func.lower(Call.summary).like(needle, escape="\\"),
+                func.lower(cast(Call.keywords, String)).like(needle, escape="\\"),
             )
         )
     if source:

@@ -177,3 +177,12 @@ def test_removing_a_source_removes_its_calls(store, search_2026, now) -> None:
     upsert_calls(store, _source(store), records_2026(search_2026, now), now)
     assert source_store.remove_source(store, "eu") == 11
     assert _count(store, Call) == 0 and _count(store, CallChange) == 0
+
+
+def test_search_takes_wildcards_literally(store, search_2026, now) -> None:
+    upsert_calls(store, _source(store), records_2026(search_2026, now), now)
+    assert list_calls(store, now=now, search="2026%STRAT") == []
+    assert list_calls(store, now=now, search="LIFE_2026") == []
+    assert [c.identifier for c in list_calls(store, now=now, search="life-2026")] == [
+        "LIFE-2026-STRAT-CLIMA-SIP-two-stage"
+    ]
