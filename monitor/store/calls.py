@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlmodel import col, select
 
 from monitor.store.db import Store
 from monitor.store.sources import RunCounts
-from monitor.store.tables import Call, CallChange
+from monitor.store.tables import Call, CallChange, Source
 from sources.records import CallRecord, Deadline
 from sources.text import html_to_text
 
@@ -116,6 +117,41 @@ def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
+@dataclass
+class _Plan:
+    """What one listing means for the stored calls of its source."""
+
+    fresh: list[dict[str, Any]] = field(default_factory=list)  # rows to insert
+    changed: dict[int, tuple[CallRecord, str]] = field(default_factory=dict)  # id -> new state
+    back: list[int] = field(default_factory=list)  # unseen calls listed again
+    gone: list[int] = field(default_factory=list)  # listed calls missing now
+    unchanged: int = 0
+
+
+def _plan(
+    incoming: dict[str, CallRecord], known: dict[str, tuple[int, str, Any]], now: datetime
+) -> _Plan:
+    plan = _Plan()
+    for ext, record in incoming.items():
+        digest = content_hash(record)
+        if ext not in known:
+            row = _with_summary(record_values(record))
+            row.update(content_hash=digest, first_seen=now, last_seen=now, last_changed=now)
+            plan.fresh.append(row)
+            continue
+        call_id, old_digest, unseen = known[ext]
+        if unseen is not None:
+            plan.back.append(call_id)
+        if old_digest != digest:
+            plan.changed[call_id] = (record, digest)
+        elif unseen is None:
+            plan.unchanged += 1
+    plan.gone = [
+        cid for ext, (cid, _, unseen) in known.items() if ext not in incoming and not unseen
+    ]
+    return plan
+
+
 def upsert_calls(
     store: Store,
     source_id: int,
@@ -127,7 +163,8 @@ def upsert_calls(
 
     New calls are inserted with a ``new`` event; changed calls are updated with typed events;
     an unchanged call writes nothing. Stored calls missing from the listing are kept and marked
-    unseen (event ``unseen``); when they come back they get ``reappeared``.
+    unseen (event ``unseen``; ``last_seen`` becomes the source's previous successful run); when
+    they come back they get ``reappeared``.
     """
     incoming = {record.external_id: record for record in records}
     events: list[dict[str, Any]] = []
@@ -146,66 +183,50 @@ def upsert_calls(
                 )
             )
         }
-        fresh: list[dict[str, Any]] = []
-        changed: dict[int, tuple[CallRecord, str]] = {}
-        back: list[int] = []
-        unchanged = 0
-        for ext, record in incoming.items():
-            digest = content_hash(record)
-            if ext not in known:
-                row = _with_summary(record_values(record))
-                row.update(
-                    source_id=source_id,
-                    content_hash=digest,
-                    first_seen=now,
-                    last_seen=now,
-                    last_changed=now,
-                )
-                fresh.append(row)
-                continue
-            call_id, old_digest, unseen = known[ext]
-            if unseen is not None:
-                back.append(call_id)
-            if old_digest != digest:
-                changed[call_id] = (record, digest)
-            elif unseen is None:
-                unchanged += 1
-        if fresh:
-            # Plain executemany (no RETURNING): psycopg pipelines it, where a multi-VALUES
-            # statement costs more to build than to run. The ids are read back in one query.
-            for chunk in _chunks(fresh):
-                session.execute(insert(Call), list(chunk))
-            added = {row["external_id"] for row in fresh}
-            for new_id, ext in session.execute(
-                select(Call.id, Call.external_id).where(Call.source_id == source_id)
-            ):
-                if ext in added:
-                    event(new_id, "new")
-        _update_changed(session, changed, now, event)
-        for call_id in back:
+        plan = _plan(incoming, known, now)
+        for call_id in _insert(session, source_id, plan.fresh):
+            event(call_id, "new")
+        _update_changed(session, plan.changed, now, event)
+        for call_id in plan.back:
             event(call_id, "reappeared")
-        plain_back = [i for i in back if i not in changed]
-        for chunk in _chunks(plain_back):
-            session.execute(
-                update(Call).where(col(Call.id).in_(chunk)).values(unseen_since=None, last_seen=now)
-            )
-        gone = [
-            cid for ext, (cid, _d, unseen) in known.items() if ext not in incoming and not unseen
-        ]
-        for chunk in _chunks(gone):
-            session.execute(
-                update(Call).where(col(Call.id).in_(chunk)).values(unseen_since=now, last_seen=now)
-            )
-        for call_id in gone:
+        plain_back = [i for i in plan.back if i not in plan.changed]
+        _mark(session, plain_back, unseen_since=None, last_seen=now)
+        previous = session.execute(
+            select(Source.last_success_at).where(Source.id == source_id)
+        ).scalar()
+        gone_values = {"unseen_since": now} | ({"last_seen": previous} if previous else {})
+        _mark(session, plan.gone, **gone_values)
+        for call_id in plan.gone:
             event(call_id, "unseen")
         for chunk in _chunks(events):
             session.execute(insert(CallChange), list(chunk))
     return RunCounts(
-        new=len(fresh),
-        updated=len(changed) + len(plain_back),
-        unchanged=unchanged,
-        unseen=len(gone),
+        new=len(plan.fresh),
+        updated=len(plan.changed) + len(plain_back),
+        unchanged=plan.unchanged,
+        unseen=len(plan.gone),
     )
+
+
+def _insert(session: Any, source_id: int, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert new calls; return their ids.
+
+    Plain executemany (no RETURNING): psycopg pipelines it, where a multi-VALUES statement
+    costs more to build than to run. The ids are read back in one query."""
+    if not rows:
+        return []
+    for row in rows:
+        row["source_id"] = source_id
+    for chunk in _chunks(rows):
+        session.execute(insert(Call), list(chunk))
+    added = {row["external_id"] for row in rows}
+    query = select(Call.id, Call.external_id).where(Call.source_id == source_id)
+    return [call_id for call_id, ext in session.execute(query) if ext in added]
+
+
+def _mark(session: Any, ids: list[int], **values: Any) -> None:
+    for chunk in _chunks(ids):
+        session.execute(update(Call).where(col(Call.id).in_(chunk)).values(**values))
 
 
 def _update_changed(
@@ -248,9 +269,8 @@ def diff(old: Call, new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
         )
     if old.title != new["title"]:
         out.append(("title_changed", old.title, new["title"]))
-    old_opens = _utc(old.opens.replace(tzinfo=old.opens.tzinfo or UTC)) if old.opens else None
-    if old_opens != new["opens"]:
-        out.append(("opening_changed", _iso(old_opens), _iso(new["opens"])))
+    if old.opens != new["opens"]:
+        out.append(("opening_changed", _iso(old.opens), _iso(new["opens"])))
     fields = [name for name in _DETAILS if getattr(old, name) != new[name]]
     if fields:
         out.append(("details_changed", None, fields))

@@ -1,4 +1,4 @@
-"""SQLModel tables. Every datetime is written in UTC (SQLite keeps no offset; see ``utc``)."""
+"""SQLModel tables. Every datetime column is a UTCDateTime: aware values in, aware UTC out."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, Text
 from sqlalchemy import UniqueConstraint as Unique
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 
@@ -17,10 +18,28 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no offset:
+    values are written in UTC and read back as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use UTC-aware values")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return utc(value)
+
+
 def _when(nullable: bool = True, index: bool = False) -> Any:
     return Field(
         default=None,
-        sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index),
+        sa_column=Column(UTCDateTime(), nullable=nullable, index=index),
     )
 
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from monitor.store.calls import deadline_from_json
 from monitor.store.db import Store
-from monitor.store.tables import Call, CallChange, Source, utc
+from monitor.store.tables import Call, CallChange, Source
 from sources.deadlines import compute_status, next_deadline
 
 
@@ -92,15 +92,18 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _required(value: datetime | None) -> datetime:
-    result = utc(value)
-    assert result is not None, "a NOT NULL timestamp was null"
-    return result
+    assert value is not None, "a NOT NULL timestamp was null"
+    return value
 
 
-def _view(call: Call, source: str, now: datetime) -> CallView:
+def _view(call: Call, source: str, listed: datetime | None, now: datetime) -> CallView:
+    """``listed``: the source's last successful run, when the call was in that listing."""
     deadlines = tuple(deadline_from_json(d) for d in call.deadlines)
-    opens = utc(call.opens)
+    opens = call.opens
     status, flags = compute_status(opens, deadlines, call.source_status, now)
     upcoming = next_deadline(deadlines, now)
     extra = [f for f in call.flags if f not in ("stale-source-status", "no-deadline")]
@@ -128,9 +131,11 @@ def _view(call: Call, source: str, now: datetime) -> CallView:
         currency=call.currency,
         keywords=list(call.keywords),
         first_seen=_required(call.first_seen),
-        last_seen=_required(call.last_seen),
+        last_seen=max(_required(call.last_seen), listed or _EPOCH)
+        if call.unseen_since is None
+        else _required(call.last_seen),
         last_changed=_required(call.last_changed),
-        unseen_since=utc(call.unseen_since),
+        unseen_since=call.unseen_since,
     )
 
 
@@ -157,7 +162,9 @@ def list_calls(
     ``deadline_before`` keeps calls whose next deadline falls on or before that date (UTC);
     ``search`` looks in identifier, title, summary and keywords.
     """
-    query = select(Call, Source.name).join(Source, col(Source.id) == Call.source_id)
+    query = select(Call, Source.name, Source.last_success_at).join(
+        Source, col(Source.id) == Call.source_id
+    )
     if programme:
         needle = _contains(programme)
         query = query.where(
@@ -181,7 +188,7 @@ def list_calls(
     if deadline_before or status in ("open", "forthcoming"):
         query = query.where(or_(col(Call.last_deadline).is_(None), col(Call.last_deadline) >= now))
     with store.session() as session:
-        views = [_view(call, name, now) for call, name in session.exec(query)]
+        views = [_view(call, name, seen, now) for call, name, seen in session.exec(query)]
     if status:
         views = [v for v in views if v.status == status]
     if deadline_before:
@@ -196,16 +203,16 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
     """One call with its change history (oldest first), or None."""
     with store.session() as session:
         row = session.exec(
-            select(Call, Source.name)
+            select(Call, Source.name, Source.last_success_at)
             .join(Source, col(Source.id) == Call.source_id)
             .where(Call.id == call_id)
         ).first()
         if row is None:
             return None
-        call, name = row
+        call, name, listed = row
         changes = session.exec(
             select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
         )
         history = [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
-    view = _view(call, name, now)
+    view = _view(call, name, listed, now)
     return CallView(**{**view.__dict__, "changes": history})

@@ -95,3 +95,19 @@ def test_an_unexpected_bug_is_contained(store, http, search_2026, now, monkeypat
         reports = run_sources(store, source_store.list_sources(store), http, now)
     assert not reports[0].ok and "internal error: ZeroDivisionError" in reports[0].error
     assert reports[1].ok and reports[1].counts.new == 10
+
+
+def test_last_seen_follows_the_listings(store, http, search_2026, now) -> None:
+    replay = PortalReplay(search_2026["results"])
+    with serve(replay) as base:
+        source_store.add_source(store, "eu", "eu-ft", base + "/search-api/prod/rest", FAST)
+        run_sources(store, source_store.list_sources(store), http, now)
+        first_success = source_store.get_source(store, "eu").last_success_at
+        replay.hits = [h for h in replay.hits if "SOCPL" not in h["metadata"]["identifier"][0]]
+        [report] = run_sources(store, source_store.list_sources(store), http, now)
+    assert report.counts.unseen == 1
+    second_success = source_store.get_source(store, "eu").last_success_at
+    views = {c.identifier: c for c in list_calls(store, now=now)}
+    gone = views["SOCPL-2026-SOC-DIALOG"]
+    assert gone.unseen_since == now and gone.last_seen == first_success
+    assert views["LIFE-2026-STRAT-CLIMA-SIP-two-stage"].last_seen == second_success

@@ -111,7 +111,7 @@ def test_vanished_calls_are_kept_and_marked_unseen_then_reappear(store, search_2
     assert counts.unseen == 2 and counts.unchanged == 9
     assert _count(store, Call) == 11
     gone = list_calls(store, now=later, search=records[-1].identifier)[0]
-    assert gone.unseen_since == later
+    assert gone.unseen_since == later and gone.last_seen == now
     again = later + timedelta(days=7)
     counts = upsert_calls(store, source_id, records, again)
     assert counts.updated == 2 and counts.unseen == 0
