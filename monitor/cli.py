@@ -38,76 +38,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
     sub.add_parser("init", help="create or migrate the database")
-    db = sub.add_parser("db", help="database schema").add_subparsers(
-        dest="db_command", required=True
-    )
-    db.add_parser("upgrade", help="migrate the database to the newest schema")
-    db.add_parser("current", help="show the schema revision")
-
-    src = sub.add_parser("sources", help="configure sources").add_subparsers(
-        dest="sources_command", required=True
-    )
-    add = src.add_parser("add", help="add a source")
-    add.add_argument("name")
-    add.add_argument("--kind", required=True, help="source kind (see `sources kinds`)")
-    add.add_argument("--url", help="base URL (default: the kind's public endpoint)")
-    add.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="a kind setting; repeatable"
-    )
-    upd = src.add_parser("update", help="change a source's URL or settings")
-    upd.add_argument("name")
-    upd.add_argument("--url", help="new base URL")
-    upd.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set a kind setting; repeatable",
-    )
-    upd.add_argument(
-        "--unset",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="restore a setting's default; repeatable",
-    )
-    lst = src.add_parser("list", help="list sources")
-    lst.add_argument("--json", action="store_true")
-    src.add_parser("kinds", help="list source kinds and their settings")
-    for verb in ("remove", "enable", "disable"):
-        src.add_parser(verb, help=f"{verb} a source").add_argument("name")
-
+    db = sub.add_parser("db", help="database schema")
+    db_verbs = db.add_subparsers(dest="db_command", required=True)
+    db_verbs.add_parser("upgrade", help="migrate the database to the newest schema")
+    db_verbs.add_parser("current", help="show the schema revision")
+    _sources_parser(sub.add_parser("sources", help="configure sources"))
     fetch = sub.add_parser("fetch", help="fetch calls from enabled sources")
     fetch.add_argument("--source", metavar="NAME", help="only this source (even if disabled)")
-
-    calls = sub.add_parser("calls", help="list and show stored calls").add_subparsers(
-        dest="calls_command", required=True
-    )
-    cl = calls.add_parser("list", help="list calls")
-    cl.add_argument("--status", choices=["forthcoming", "open", "closed"])
-    cl.add_argument("--programme", metavar="P", help="programme or funder contains P")
-    cl.add_argument(
-        "--deadline-before",
-        type=_date,
-        metavar="DATE",
-        help="next deadline on or before DATE (YYYY-MM-DD)",
-    )
-    cl.add_argument("--search", metavar="TEXT", help="text in identifier, title, summary, keywords")
-    cl.add_argument("--source", metavar="NAME")
-    cl.add_argument("--limit", type=int, metavar="N")
-    cl.add_argument("--json", action="store_true", help="one JSON array")
-    show = calls.add_parser("show", help="one call with its deadlines and change history")
-    show.add_argument("id", type=int)
-    show.add_argument("--json", action="store_true")
-
+    _calls_parser(sub.add_parser("calls", help="list and show stored calls"))
     status = sub.add_parser("status", help="health of each source")
     status.add_argument("--json", action="store_true")
-
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
     demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
     return parser
+
+
+def _repeatable(parser: argparse.ArgumentParser, flag: str, metavar: str, help: str) -> None:
+    parser.add_argument(flag, action="append", default=[], metavar=metavar, help=help)
+
+
+def _sources_parser(parser: argparse.ArgumentParser) -> None:
+    verbs = parser.add_subparsers(dest="sources_command", required=True)
+    add = verbs.add_parser("add", help="add a source")
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, help="source kind (see `sources kinds`)")
+    add.add_argument("--url", help="base URL (default: the kind's public endpoint)")
+    _repeatable(add, "--set", "KEY=VALUE", "a kind setting; repeatable")
+    update = verbs.add_parser("update", help="change a source's URL or settings")
+    update.add_argument("name")
+    update.add_argument("--url", help="new base URL")
+    _repeatable(update, "--set", "KEY=VALUE", "set a kind setting; repeatable")
+    _repeatable(update, "--unset", "KEY", "restore a setting's default; repeatable")
+    verbs.add_parser("list", help="list sources").add_argument("--json", action="store_true")
+    verbs.add_parser("kinds", help="list source kinds and their settings")
+    for verb in ("remove", "enable", "disable"):
+        verbs.add_parser(verb, help=f"{verb} a source").add_argument("name")
+
+
+def _calls_parser(parser: argparse.ArgumentParser) -> None:
+    verbs = parser.add_subparsers(dest="calls_command", required=True)
+    listing = verbs.add_parser("list", help="list calls")
+    listing.add_argument("--status", choices=["forthcoming", "open", "closed"])
+    listing.add_argument("--programme", metavar="P", help="programme or funder contains P")
+    listing.add_argument(
+        "--deadline-before", type=_date, metavar="DATE",
+        help="next deadline on or before DATE (YYYY-MM-DD)",
+    )  # fmt: skip
+    listing.add_argument(
+        "--search", metavar="TEXT", help="text in identifier, title, summary, keywords"
+    )
+    listing.add_argument("--source", metavar="NAME")
+    listing.add_argument("--limit", type=int, metavar="N")
+    listing.add_argument("--json", action="store_true", help="one JSON array")
+    show = verbs.add_parser("show", help="one call with its deadlines and change history")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -75,60 +75,69 @@ def _check_url(url: str) -> None:
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
-    verb = args.sources_command
-    if verb == "kinds":
-        for kind in KINDS.values():
-            print(f"{kind.name}: {kind.description}")
-            for name, default, description in kind.setting_help():
-                shown = ",".join(default) if isinstance(default, tuple) else default
-                print(f"    {name} (default {shown}): {description}")
-        return 0
-    store = open_store(settings.database_url)
-    if verb == "add":
-        kind = get_kind(args.kind)
-        given = parse_sets(args.set)
-        validate(kind.name, kind.settings, given)  # fail before storing anything
-        url = args.url or kind.default_url
-        _check_url(url)
-        source = source_store.add_source(store, args.name, kind.name, url, given)
-        print(f"added source {source.name} ({source.kind}) -> {source.url}")
-    elif verb == "update":
-        source = source_store.get_source(store, args.name)
-        kind = get_kind(source.kind)
-        given = {**source.settings, **parse_sets(args.set)}
-        for key in args.unset:
-            given.pop(key, None)
-        validate(kind.name, kind.settings, given)
-        url = args.url or source.url
-        _check_url(url)
-        source = source_store.update_source(store, args.name, url=url, settings=given)
-        print(f"updated source {source.name}: {source.url} {json.dumps(source.settings)}")
-    elif verb == "list":
-        sources = source_store.list_sources(store)
-        counts = source_store.call_counts(store)
-        if args.json:
-            _print_json(
-                [
-                    {
-                        "name": s.name,
-                        "kind": s.kind,
-                        "url": s.url,
-                        "enabled": s.enabled,
-                        "settings": s.settings,
-                        "calls": counts.get(s.id or 0, 0),
-                    }
-                    for s in sources
-                ]
-            )
-        else:
-            print(output.sources_table(sources, counts) if sources else "no sources yet")
-    elif verb == "remove":
-        removed = source_store.remove_source(store, args.name)
-        print(f"removed source {args.name} and its {removed} calls")
+    verbs: dict[str, Callable[[argparse.Namespace, Store], None]] = {
+        "add": _source_add, "update": _source_update, "list": _source_list,
+        "remove": _source_remove, "enable": _source_toggle, "disable": _source_toggle,
+    }  # fmt: skip
+    if args.sources_command == "kinds":
+        _source_kinds()
     else:
-        source_store.set_enabled(store, args.name, verb == "enable")
-        print(f"{verb}d source {args.name}")
+        verbs[args.sources_command](args, open_store(settings.database_url))
     return 0
+
+
+def _source_kinds() -> None:
+    for kind in KINDS.values():
+        print(f"{kind.name}: {kind.description}")
+        for name, default, description in kind.setting_help():
+            shown = ",".join(default) if isinstance(default, tuple) else default
+            print(f"    {name} (default {shown}): {description}")
+
+
+def _source_add(args: argparse.Namespace, store: Store) -> None:
+    kind = get_kind(args.kind)
+    given = parse_sets(args.set)
+    validate(kind.name, kind.settings, given)  # fail before storing anything
+    url = args.url or kind.default_url
+    _check_url(url)
+    source = source_store.add_source(store, args.name, kind.name, url, given)
+    print(f"added source {source.name} ({source.kind}) -> {source.url}")
+
+
+def _source_update(args: argparse.Namespace, store: Store) -> None:
+    source = source_store.get_source(store, args.name)
+    kind = get_kind(source.kind)
+    given = {**source.settings, **parse_sets(args.set)}
+    for key in args.unset:
+        given.pop(key, None)
+    validate(kind.name, kind.settings, given)
+    url = args.url or source.url
+    _check_url(url)
+    source = source_store.update_source(store, args.name, url=url, settings=given)
+    print(f"updated source {source.name}: {source.url} {json.dumps(source.settings)}")
+
+
+def _source_list(args: argparse.Namespace, store: Store) -> None:
+    sources = source_store.list_sources(store)
+    counts = source_store.call_counts(store)
+    if not args.json:
+        print(output.sources_table(sources, counts) if sources else "no sources yet")
+        return
+    _print_json([
+        {"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
+         "settings": s.settings, "calls": counts.get(s.id or 0, 0)}
+        for s in sources
+    ])  # fmt: skip
+
+
+def _source_remove(args: argparse.Namespace, store: Store) -> None:
+    removed = source_store.remove_source(store, args.name)
+    print(f"removed source {args.name} and its {removed} calls")
+
+
+def _source_toggle(args: argparse.Namespace, store: Store) -> None:
+    source_store.set_enabled(store, args.name, args.sources_command == "enable")
+    print(f"{args.sources_command}d source {args.name}")
 
 
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:

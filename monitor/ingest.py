@@ -18,7 +18,7 @@ from monitor.store.sources import RunCounts, StoreCache, finish_run, start_run
 from monitor.store.tables import Source
 from sources.errors import SourceError
 from sources.http import HttpClient, build_client
-from sources.records import SourceConfig
+from sources.records import FetchResult, SourceConfig
 from sources.registry import get_kind
 from sources.settings import validate
 
@@ -59,51 +59,47 @@ def run_source(
     now = now or datetime.now(UTC)
     run_id = start_run(store, source, now)
     try:
-        kind = get_kind(source.kind)
-        config = SourceConfig(
-            name=source.name,
-            url=source.url,
-            settings=validate(kind.name, kind.settings, source.settings),
-            state=source.state,
-        )
-        result = kind.fetch(http, config, StoreCache(store))
-        records = kind.parse(result, now)
-        assert source.id is not None
-        counts = upsert_calls(store, source.id, records, now, run_id)
+        counts, result = _fetch_and_store(store, source, http, now, run_id)
     except (SourceError, MonitorError) as exc:
         if isinstance(exc, SourceError):
             exc.with_source(source.name)
-        message = str(exc)
-        logger.error("fetch failed source=%s error=%s", source.name, message)
-        finish_run(store, run_id, error=message)
-        return SourceReport(
-            source.name, False, error=message, hint=exc.hint, seconds=time.perf_counter() - started
-        )
+        logger.error("fetch failed source=%s error=%s", source.name, exc)
+        return _failed(store, run_id, source.name, str(exc), exc.hint, started)
     except Exception as exc:  # job boundary: one source's bug must not stop the others
         logger.exception("fetch crashed source=%s", source.name)
         message = f"source {source.name!r}: internal error: {exc.__class__.__name__}: {exc}"
-        finish_run(store, run_id, error=message)
-        return SourceReport(
-            source.name,
-            False,
-            error=message,
-            hint="This is a bug; please report it with the log.",
-            seconds=time.perf_counter() - started,
-        )
+        hint = "This is a bug; please report it with the log."
+        return _failed(store, run_id, source.name, message, hint, started)
     finish_run(store, run_id, counts=counts, warnings=result.warnings, state=result.state)
     seconds = time.perf_counter() - started
     for warning in result.warnings:
         logger.warning("source=%s warning=%s", source.name, warning)
     logger.info(
         "fetched source=%s new=%d updated=%d unchanged=%d unseen=%d ms=%d",
-        source.name,
-        counts.new,
-        counts.updated,
-        counts.unchanged,
-        counts.unseen,
-        seconds * 1000,
-    )
+        source.name, counts.new, counts.updated, counts.unchanged, counts.unseen, seconds * 1000,
+    )  # fmt: skip
     return SourceReport(source.name, True, counts, warnings=result.warnings, seconds=seconds)
+
+
+def _fetch_and_store(
+    store: Store, source: Source, http: HttpClient, now: datetime, run_id: int
+) -> tuple[RunCounts, FetchResult]:
+    kind = get_kind(source.kind)
+    settings = validate(kind.name, kind.settings, source.settings)
+    config = SourceConfig(name=source.name, url=source.url, settings=settings, state=source.state)
+    result = kind.fetch(http, config, StoreCache(store))
+    records = kind.parse(result, now)
+    assert source.id is not None
+    return upsert_calls(store, source.id, records, now, run_id), result
+
+
+def _failed(
+    store: Store, run_id: int, name: str, message: str, hint: str | None, started: float
+) -> SourceReport:
+    finish_run(store, run_id, error=message)
+    return SourceReport(
+        name, False, error=message, hint=hint, seconds=time.perf_counter() - started
+    )
 
 
 def run_sources(

@@ -43,6 +43,11 @@ class SourceError(Exception):
         where = ": ".join([", ".join(parts)]) if parts else ""
         return f"{where}: {self.reason}" if where else self.reason
 
+    def located(self, source: str, url: str) -> SourceError:
+        """A copy of this error naming ``source`` and ``url`` (e.g. the page, not the bare
+        endpoint), with the same reason, status and hint."""
+        return type(self)(self.reason, source=source, url=url, status=self.status, hint=self.hint)
+
     def with_source(self, source: str) -> SourceError:
         """Return this error with the source name filled in (if it was not set)."""
         if self.source is None:

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from monitor.errors import ConfigError
 from monitor.store.db import Store
-from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source, utc
+from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source
 from sources.http import CachedResponse
 
 
@@ -163,9 +163,6 @@ class StoreCache:
             row.content, row.content_type = entry.content, entry.content_type
             row.stored_at = datetime.now(UTC)
             session.add(row)
-
-
-__all__ = ["RunCounts", "StoreCache", "utc"]
 
 
 def update_source(

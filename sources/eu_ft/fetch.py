@@ -11,6 +11,7 @@ from typing import Any
 
 from sources.errors import FetchError, ParseError
 from sources.eu_ft import codes
+from sources.eu_ft.parse import first
 from sources.http import HttpClient, Response, ResponseCache
 from sources.records import FetchResult, Page, SourceConfig
 
@@ -66,19 +67,30 @@ def fetch(
     Raises FetchError or ParseError naming the page when any page fails: a partial scan is never
     returned (§3.11), so nothing stored is touched by a failed run.
     """
-    settings = config.settings
     search_url = config.url.rstrip("/") + "/search"
+    pages, total = _scan(http, config, search_url, sleep)
+    warnings = _total_warnings(config, total)
+    if config.settings["check_total"]:
+        warnings += _unsorted_total_check(http, config, search_url, total)
+    documents, more = _enrich(http, config, pages, cache)
+    state = {**config.state, "total": total}
+    return FetchResult(config.name, tuple(pages), documents, state, (*warnings, *more))
+
+
+def _scan(
+    http: HttpClient, config: SourceConfig, search_url: str, sleep: Callable[[float], None]
+) -> tuple[list[Page], int]:
+    """All pages in order, stopping on a short page or at totalResults; never partial."""
+    settings = config.settings
     size = settings["page_size"]
     pages: list[Page] = []
-    total = 0
     for number in range(1, settings["max_pages"] + 1):
-        params = {"apiKey": "SEDIA", "text": "***", "pageSize": size, "pageNumber": number}
         page_url = f"{search_url}?pageSize={size}&pageNumber={number}"
+        params = {"apiKey": "SEDIA", "text": "***", "pageSize": size, "pageNumber": number}
         try:
             response = http.request("POST", search_url, params=params, files=search_parts(settings))
         except FetchError as exc:
-            exc.url = page_url
-            raise exc.with_source(config.name) from exc.__cause__
+            raise exc.located(config.name, page_url) from exc
         data = decode_page(response, page_url, number, size, config.name)
         total = data["totalResults"]
         if total > settings["max_total"]:
@@ -91,21 +103,14 @@ def fetch(
             )
         pages.append(Page(url=page_url, number=number, data=data))
         if len(data["results"]) < size or number * size >= total:
-            break
+            return pages, total
         sleep(settings["page_delay"])
-    else:
-        raise ParseError(
-            f"more than max_pages={settings['max_pages']} pages; refusing a partial scan",
-            source=config.name,
-            url=search_url,
-            hint="Raise max_pages or narrow the programmes.",
-        )
-    warnings = _total_warnings(config, total)
-    if settings["check_total"]:
-        warnings += _unsorted_total_check(http, config, search_url, total)
-    documents, more = _enrich(http, config, pages, cache)
-    state = {**config.state, "total": total}
-    return FetchResult(config.name, tuple(pages), documents, state, (*warnings, *more))
+    raise ParseError(
+        f"more than max_pages={settings['max_pages']} pages; refusing a partial scan",
+        source=config.name,
+        url=search_url,
+        hint="Raise max_pages or narrow the programmes.",
+    )
 
 
 def decode_page(
@@ -171,33 +176,30 @@ def _unsorted_total_check(
     return ()
 
 
-def _enrich(
-    http: HttpClient, config: SourceConfig, pages: list[Page], cache: ResponseCache | None
-) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """topicDetails for stubs (hits without a description) or all topics; failures only warn."""
-    mode = config.settings["enrich"]
-    if mode == "none":
-        return {}, ()
-    wanted: dict[str, bool] = {}
+def enrichment_targets(pages: list[Page], mode: str) -> list[str]:
+    """Grant topics to fetch topicDetails for: stubs (no copy has a description) or all."""
+    described: dict[str, bool] = {}
     for page in pages:
         for hit in page.data["results"]:
             meta = hit.get("metadata") if isinstance(hit, dict) else None
-            if not isinstance(meta, dict) or not meta.get("identifier"):
-                continue
-            ident = str(
-                meta["identifier"][0]
-                if isinstance(meta["identifier"], list)
-                else meta["identifier"]
-            )
-            is_topic = str((meta.get("type") or ["1"])[0]) == codes.TYPE_GRANT
-            has_text = bool(meta.get("descriptionByte"))
-            wanted[ident] = wanted.get(ident, False) or has_text
-            if not is_topic:
-                wanted[ident] = True  # no topicDetails for external-action calls
-    targets = [i for i, rich in wanted.items() if mode == "all" or not rich]
+            identifier = first(meta, "identifier") if isinstance(meta, dict) else None
+            if not isinstance(identifier, str) or str(first(meta, "type") or "1") != "1":
+                continue  # external-action and cascade calls have no topicDetails
+            has_text = bool(first(meta, "descriptionByte"))
+            described[identifier] = described.get(identifier, False) or has_text
+    return sorted(i for i, rich in described.items() if mode == "all" or not rich)
+
+
+def _enrich(
+    http: HttpClient, config: SourceConfig, pages: list[Page], cache: ResponseCache | None
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """topicDetails for the enrichment targets; a failure only warns."""
+    mode = config.settings["enrich"]
+    if mode == "none":
+        return {}, ()
     documents: dict[str, Any] = {}
     warnings: list[str] = []
-    for identifier in sorted(targets):
+    for identifier in enrichment_targets(pages, mode):
         try:
             documents[identifier] = topic_details(http, config, identifier, cache)
         except (FetchError, ParseError) as exc:

@@ -50,7 +50,7 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
     for page in result.pages:
         for index, hit in enumerate(page.data.get("results") or ()):
             meta = hit.get("metadata") if isinstance(hit, dict) else None
-            identifier = _first(meta, "identifier") if isinstance(meta, dict) else None
+            identifier = first(meta, "identifier") if isinstance(meta, dict) else None
             if not isinstance(identifier, str) or not 0 < len(identifier.strip()) <= MAX_ID:
                 logger.warning(
                     "skip source=%s page=%d index=%d reason=no usable identifier",
@@ -59,7 +59,7 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
                     index,
                 )
                 continue
-            if _first(meta, "DATASOURCE") == "SEDIA_FAQ":
+            if first(meta, "DATASOURCE") == "SEDIA_FAQ":
                 continue
             groups.setdefault(identifier.strip(), []).append(hit)
     records = []
@@ -79,16 +79,16 @@ def to_record(
 ) -> CallRecord:
     """One search hit (plus its topicDetails, if any) as a CallRecord; status as at ``now``."""
     meta: Mapping[str, Any] = hit["metadata"]
-    identifier = str(_first(meta, "identifier")).strip()
-    kind = str(_first(meta, "type") or codes.TYPE_GRANT)
-    title = clean_line(_first(meta, "title") or hit.get("summary") or identifier)
-    call_identifier = clean_line(_first(meta, "callIdentifier"))[:MAX_LINE]
+    identifier = str(first(meta, "identifier")).strip()
+    kind = str(first(meta, "type") or codes.TYPE_GRANT)
+    title = clean_line(first(meta, "title") or hit.get("summary") or identifier)
+    call_identifier = clean_line(first(meta, "callIdentifier"))[:MAX_LINE]
     opens = _opening(meta, details)
     deadlines = _deadlines(meta, details)
-    source_status = codes.STATUS_BY_CODE.get(str(_first(meta, "status") or ""))
+    source_status = codes.STATUS_BY_CODE.get(str(first(meta, "status") or ""))
     status, flags = compute_status(opens, deadlines, source_status, now)
     budget, currency = _budget(meta, details, identifier)
-    description = _first(meta, "descriptionByte") or ""
+    description = first(meta, "descriptionByte") or ""
     if details and not description:
         description = details.get("description") or ""
     return CallRecord(
@@ -101,7 +101,7 @@ def to_record(
         status=status,
         description=description if isinstance(description, str) else "",
         call_identifier=call_identifier,
-        call_title=clean_line(_first(meta, "callTitle") or (details or {}).get("callTitle")),
+        call_title=clean_line(first(meta, "callTitle") or (details or {}).get("callTitle")),
         action_types=tuple(dict.fromkeys(clean_line(t) for t in _all(meta, "typesOfAction") if t)),
         opens=opens,
         deadlines=deadlines,
@@ -113,7 +113,7 @@ def to_record(
     )
 
 
-def _first(meta: Mapping[str, Any] | None, key: str) -> Any:
+def first(meta: Mapping[str, Any] | None, key: str) -> Any:
     """The first element of a list-wrapped metadata value (or the value if not a list)."""
     if not meta:
         return None
@@ -143,15 +143,15 @@ def _json(value: Any) -> Any:
 def _preference(hit: Mapping[str, Any]) -> tuple[bool, bool, bool, datetime]:
     """Dedupe order: the record with a description, from SEDIA, in English, ingested last."""
     meta = hit["metadata"]
-    ingest = _first(meta, "esDA_IngestDate")
+    ingest = first(meta, "esDA_IngestDate")
     when = _EPOCH
     if isinstance(ingest, str):
         with contextlib.suppress(ValueError):
             when = parse_instant(ingest)
     return (
-        bool(_first(meta, "descriptionByte")),
-        _first(meta, "DATASOURCE") == "SEDIA",
-        str(_first(meta, "language") or hit.get("language") or "en").lower() == "en",
+        bool(first(meta, "descriptionByte")),
+        first(meta, "DATASOURCE") == "SEDIA",
+        str(first(meta, "language") or hit.get("language") or "en").lower() == "en",
         when,
     )
 
@@ -167,7 +167,7 @@ def _deadline_days(meta: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _opening(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> datetime | None:
-    raw = _first(meta, "startDate")
+    raw = first(meta, "startDate")
     try:
         if raw:
             return eu_opening(utc_date(str(raw)))
@@ -176,7 +176,7 @@ def _opening(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> date
             if planned:
                 return eu_opening(epoch_ms_date(planned))
     except (ValueError, OverflowError):
-        logger.warning("bad opening date identifier=%s raw=%r", _first(meta, "identifier"), raw)
+        logger.warning("bad opening date identifier=%s raw=%r", first(meta, "identifier"), raw)
     return None
 
 
@@ -201,7 +201,7 @@ def _safe(make: Any) -> Iterable[Deadline]:
 
 
 def _programme_code(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> str | None:
-    code = _first(meta, "frameworkProgramme")
+    code = first(meta, "frameworkProgramme")
     if not code and details and isinstance(details.get("frameworkProgramme"), Mapping):
         code = details["frameworkProgramme"].get("id")
     return str(code) if code else None
@@ -212,7 +212,7 @@ def _budget(
 ) -> tuple[float | None, str | None]:
     """The topic's own budget: its actions in budgetOverview (the overview lists the whole
     call, so only entries named '<identifier> - …' count), or PROSPECTS ``budget``."""
-    overview = _json(_first(meta, "budgetOverview"))
+    overview = _json(first(meta, "budgetOverview"))
     if not overview and details:
         overview = _json(details.get("budgetOverviewJSONItem"))
     amounts: list[float] = []
@@ -227,9 +227,9 @@ def _budget(
                     amounts.append(total)
     if amounts:
         return max(amounts), "EUR"
-    plain = _number(_first(meta, "budget"))
+    plain = _number(first(meta, "budget"))
     if plain > 0:
-        currency = clean_line(_first(meta, "currency")).upper()
+        currency = clean_line(first(meta, "currency")).upper()
         return plain, currency if _CURRENCY.fullmatch(currency) else None
     return None, None
 
@@ -259,7 +259,7 @@ def _url(kind: str, identifier: str, call_identifier: str, meta: Mapping[str, An
     if kind == codes.TYPE_EXTERNAL_ACTION and call_identifier:
         return PROSPECT_PAGE + call_identifier
     if kind == codes.TYPE_CASCADE:
-        url = _first(meta, "url")
+        url = first(meta, "url")
         if isinstance(url, str) and url.startswith("https://"):
             return url
     return TOPIC_PAGE + identifier

@@ -224,3 +224,14 @@ def test_hostile_values_are_bounded(now) -> None:
     assert record.title == "[2J<b>T</b> x"  # control characters gone; no HTML in titles anyway
     assert record.currency is None and record.budget == 100.0  # unknown, not guessed
     assert len(record.call_identifier) == 300
+
+
+def test_enrichment_targets_only_grant_topics(search_2026) -> None:
+    from sources.eu_ft.fetch import enrichment_targets
+
+    pages = [Page("u", 1, search_2026)]
+    stubs = enrichment_targets(pages, "stubs")
+    # ECHE has one described copy, so it is no stub; PROSPECTS (type 2) never has topicDetails.
+    assert stubs == ["ERASMUS-EDU-2023-PEX-COVE", "ERASMUS-EDU-2024-EUR-UNIV-1", "EU4H-2024-OG"]
+    everything = enrichment_targets(pages, "all")
+    assert len(everything) == 10 and "EuropeAid/173638/ID/ACT/RS" not in everything
