@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +34,8 @@ class Store:
         self.url = url
         self.safe_url = parsed.render_as_string(hide_password=True)
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, object] = {}
+        # JSON columns keep non-ASCII text as is, so that searching keywords works everywhere.
+        kwargs: dict[str, object] = {"json_serializer": _json_dumps}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 30}
         try:
@@ -100,6 +102,10 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _json_dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

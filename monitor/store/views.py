@@ -139,10 +139,11 @@ def _view(call: Call, source: str, listed: datetime | None, now: datetime) -> Ca
     )
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere, lower-cased, its own % and _ taken literally."""
+def _any_contains(text: str, *columns: Any) -> Any:
+    """SQL: any of ``columns`` contains ``text``, ignoring case; % and _ are taken literally."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    pattern = f"%{escaped}%"
+    return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
 
 
 def list_calls(
@@ -166,22 +167,11 @@ def list_calls(
         Source, col(Source.id) == Call.source_id
     )
     if programme:
-        needle = _contains(programme)
-        query = query.where(
-            or_(
-                func.lower(Call.programme).like(needle, escape="\\"),
-                func.lower(Call.funder).like(needle, escape="\\"),
-            )
-        )
+        query = query.where(_any_contains(programme, Call.programme, Call.funder))
     if search:
-        needle = _contains(search)
+        keywords = cast(Call.keywords, String)
         query = query.where(
-            or_(
-                func.lower(Call.identifier).like(needle, escape="\\"),
-                func.lower(Call.title).like(needle, escape="\\"),
-                func.lower(Call.summary).like(needle, escape="\\"),
-                func.lower(cast(Call.keywords, String)).like(needle, escape="\\"),
-            )
+            _any_contains(search, Call.identifier, Call.title, Call.summary, keywords)
         )
     if source:
         query = query.where(Source.name == source)

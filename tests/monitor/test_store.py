@@ -186,3 +186,11 @@ def test_search_takes_wildcards_literally(store, search_2026, now) -> None:
     assert [c.identifier for c in list_calls(store, now=now, search="life-2026")] == [
         "LIFE-2026-STRAT-CLIMA-SIP-two-stage"
     ]
+
+
+def test_search_finds_non_ascii_keywords(store, search_2026, now) -> None:
+    records = records_2026(search_2026, now)
+    records[0] = replace(records[0], keywords=("Santé mondiale", "Afrique"))
+    upsert_calls(store, _source(store), records, now)
+    found = list_calls(store, now=now, search="santé mondiale")
+    assert [c.identifier for c in found] == [records[0].identifier]
