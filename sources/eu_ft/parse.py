@@ -65,10 +65,10 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
     records = []
     for identifier in sorted(groups):
         hits = groups[identifier]
-        best = max(hits, key=_preference)
+        best = max(hits, key=_preference) if len(hits) > 1 else hits[0]
         details = result.documents.get(identifier)
         record = to_record(best, details if isinstance(details, Mapping) else None, now)
-        if len({_deadline_days(h["metadata"]) for h in hits}) > 1 and details is None:
+        if len(hits) > 1 and details is None and _disagree(hits):
             record = _with_flag(record, "conflicting-deadlines")
         records.append(record)
     return records
@@ -154,6 +154,11 @@ def _preference(hit: Mapping[str, Any]) -> tuple[bool, bool, bool, datetime]:
         str(first(meta, "language") or hit.get("language") or "en").lower() == "en",
         when,
     )
+
+
+def _disagree(hits: list[Mapping[str, Any]]) -> bool:
+    """Do copies of one topic list different deadline dates?"""
+    return len({_deadline_days(hit["metadata"]) for hit in hits}) > 1
 
 
 def _deadline_days(meta: Mapping[str, Any]) -> tuple[str, ...]:
@@ -246,12 +251,13 @@ def _keywords(meta: Mapping[str, Any], identifier: str, call_identifier: str) ->
     words: list[str] = []
     for key in ("keywords", "tags"):
         for value in _all(meta, key):
-            decoded = _json(value) if isinstance(value, str) and value.startswith("[") else value
-            for word in decoded if isinstance(decoded, list) else [decoded]:
-                if isinstance(word, str):
-                    words.append(clean_line(word))
-    skip = {identifier.upper(), call_identifier.upper(), ""}
-    return tuple(w for w in dict.fromkeys(words) if w.upper() not in skip)
+            if isinstance(value, str) and value.startswith("["):  # legacy: a JSON list in a string
+                decoded = _json(value)
+                words.extend(w for w in decoded or () if isinstance(w, str))
+            elif isinstance(value, str):
+                words.append(value)
+    skip = {identifier, call_identifier, ""}
+    return tuple(w for w in dict.fromkeys(map(clean_line, words)) if w not in skip)
 
 
 def _url(kind: str, identifier: str, call_identifier: str, meta: Mapping[str, Any]) -> str:
