@@ -156,7 +156,8 @@ def bench(url: str, label: str, count: int) -> None:
         f"those pages {baseline:.2f} s"
     )
     run("first ingest", store, source.id, pages(hits), NOW, baseline)
-    run("unchanged re-run", store, source.id, pages(hits), NOW, baseline)
+    for attempt in (1, 2, 3):  # three times: this machine's timings vary by ~30% run to run
+        run(f"unchanged re-run #{attempt}", store, source.id, pages(hits), NOW, baseline)
     changed = change_some(hits, 0.05)
     run(f"re-run, {changed} changed", store, source.id, pages(hits), NOW, baseline)
     store.dispose()
