@@ -1,9 +1,8 @@
-"""Writing calls (idempotent upsert with typed change events) and reading them back."""
+"""Writing calls: the idempotent upsert of a listing, with typed change events."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +19,7 @@ from sources.text import html_to_text
 
 CHUNK = 500
 SUMMARY_CHARS = 6000
-# Fields whose change gets an event of its own; any other field gives ``details_changed``.
-_TYPED = ("status", "deadlines", "budget", "currency", "title", "opens")
+# Fields whose change is reported as ``details_changed`` (the others have typed events).
 _DETAILS = (
     "url",
     "funder",
@@ -283,8 +281,3 @@ def _money(amount: float | None, currency: str | None) -> dict[str, Any] | None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def dumps(value: Any) -> str:
-    """JSON for change values in listings."""
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,67 @@
+"""The polite client on its own, against a loopback server."""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from sources.errors import FetchError
+from sources.http import CachedResponse, HttpClient, _retry_after
+from tests.httpserver import Reply, scripted_server
+
+
+class MemoryCache:
+    def __init__(self) -> None:
+        self.entries: dict[str, CachedResponse] = {}
+
+    def get(self, url: str) -> CachedResponse | None:
+        return self.entries.get(url)
+
+    def put(self, url: str, entry: CachedResponse) -> None:
+        self.entries[url] = entry
+
+
+def test_last_modified_gives_a_conditional_get_answered_from_cache() -> None:
+    stamp = "Wed, 01 Jul 2026 10:00:00 GMT"
+    with scripted_server() as server, httpx.Client() as client:
+        server.add(
+            "GET",
+            "/doc.json",
+            Reply(200, b'{"v": 1}', {"Content-Type": "application/json", "Last-Modified": stamp}),
+            Reply(304, b"", {"Last-Modified": stamp}),
+        )
+        http, cache = HttpClient(client), MemoryCache()
+        first = http.get(server.url + "/doc.json", cache=cache)
+        second = http.get(server.url + "/doc.json", cache=cache)
+    assert first.content == second.content == b'{"v": 1}'
+    assert not first.from_cache and second.from_cache
+    assert server.requests[1]["headers"]["If-Modified-Since"] == stamp
+    assert "If-Modified-Since" not in server.requests[0]["headers"]
+
+
+def test_a_404_is_not_retried_and_says_so() -> None:
+    with scripted_server() as server, httpx.Client() as client, pytest.raises(FetchError) as caught:
+        HttpClient(client, sleep=lambda s: None).get(server.url + "/missing")
+    assert caught.value.status == 404 and "not found" in caught.value.hint
+    assert len(server.requests) == 1
+
+
+def test_connection_refused_is_retried_then_reported() -> None:
+    waits: list[float] = []
+    with httpx.Client() as client:
+        http = HttpClient(client, attempts=3, backoff=0.5, sleep=waits.append)
+        with pytest.raises(FetchError) as caught:
+            http.get("http://127.0.0.1:9/nothing-listens-here")
+    assert "connection failed" in caught.value.reason
+    assert waits == [0.5, 1.0]
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    assert _retry_after("7") == 7.0
+    soon = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (_retry_after(soon) or 0) <= 30
+    assert _retry_after("whenever") is None
+    assert _retry_after(None) is None
