@@ -160,9 +160,12 @@ def fetch_with_progress(store: Store, sources: list[Any], http: Any) -> list[Sou
     """Run the sources with a spinner on a terminal, plain log lines otherwise."""
     if not sys.stderr.isatty():
         return run_sources(store, sources, http)
+    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+    console = Console(stderr=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("fetching", total=len(sources))
         return run_sources(
             store,
