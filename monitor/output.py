@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor.store.tables import FetchRun, Source
 from monitor.store.views import CallView
+from sources.text import clean_line
 
 
 def table(
@@ -150,7 +151,7 @@ def status_table(sources: Sequence[Source], runs: dict[int, FetchRun], tz: tzinf
         ],
         rows,
     )
-    problems = [f"{s.name}: {s.last_error}" for s in sources if s.last_error]
+    problems = [f"{s.name}: {clean_line(s.last_error)}" for s in sources if s.last_error]
     warned = [
         f"{s.name}: warning: {w}" for s in sources if (r := runs.get(s.id or 0)) for w in r.warnings
     ]

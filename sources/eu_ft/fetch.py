@@ -14,6 +14,7 @@ from sources.eu_ft import codes
 from sources.eu_ft.parse import first
 from sources.http import HttpClient, Response, ResponseCache
 from sources.records import FetchResult, Page, SourceConfig
+from sources.text import clean_line
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ def decode_page(
     if not isinstance(data, dict):
         raise fail(f"expected a JSON object, got {type(data).__name__}")
     if data.get("type") == "throwable" or data.get("businessError"):
-        raise fail(f"API error: {data.get('message') or data.get('businessError')}")
+        message = clean_line(str(data.get("message") or data.get("businessError")))[:300]
+        raise fail(f"API error: {message}")
     results = data.get("results")
     if not isinstance(results, list):
         raise fail("no 'results' list in the response")

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sources.deadlines import (
     compute_status,
@@ -261,14 +262,16 @@ def _keywords(meta: Mapping[str, Any], identifier: str, call_identifier: str) ->
 
 
 def _url(kind: str, identifier: str, call_identifier: str, meta: Mapping[str, Any]) -> str:
-    """The canonical human page (metadata.url can be generic or point at JSON)."""
+    """The canonical human page (metadata.url can be generic or point at JSON); identifiers are
+    percent-encoded so that nothing from the payload can change the URL's shape."""
     if kind == codes.TYPE_EXTERNAL_ACTION and call_identifier:
-        return PROSPECT_PAGE + call_identifier
+        return PROSPECT_PAGE + quote(call_identifier, safe="")
     if kind == codes.TYPE_CASCADE:
-        url = first(meta, "url")
-        if isinstance(url, str) and url.startswith("https://"):
+        raw = first(meta, "url")
+        url = clean_line(raw) if isinstance(raw, str) else ""
+        if url.startswith("https://") and " " not in url:
             return url
-    return TOPIC_PAGE + identifier
+    return TOPIC_PAGE + quote(identifier, safe="")
 
 
 def _with_flag(record: CallRecord, flag: str) -> CallRecord:

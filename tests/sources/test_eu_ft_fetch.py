@@ -305,3 +305,12 @@ def test_a_sort_that_drops_documents_is_warned_about(server, http) -> None:
     result = fetch_from(server, http, check_total="true")
     assert result.warnings == ("sorted scan found 1 results but the unsorted total is 2",)
     assert server.count("POST", SEARCH) == 2
+
+
+def test_an_api_error_message_is_cleaned_before_it_is_shown(server, http) -> None:
+    hostile = json.dumps({"type": "throwable", "message": "boom\x1b[2J\nline" + "x" * 1000})
+    server.add("POST", SEARCH, Reply(200, hostile.encode()))
+    with pytest.raises(ParseError) as caught:
+        fetch_from(server, http)
+    assert "\x1b" not in str(caught.value) and "\n" not in str(caught.value)
+    assert len(caught.value.reason) < 400

@@ -235,3 +235,31 @@ def test_enrichment_targets_only_grant_topics(search_2026) -> None:
     assert stubs == ["ERASMUS-EDU-2023-PEX-COVE", "ERASMUS-EDU-2024-EUR-UNIV-1", "EU4H-2024-OG"]
     everything = enrichment_targets(pages, "all")
     assert len(everything) == 10 and "EuropeAid/173638/ID/ACT/RS" not in everything
+
+
+def test_urls_are_canonical_and_cannot_be_bent(now) -> None:
+    data = {
+        "results": [
+            {
+                "metadata": {
+                    "identifier": ["C-8"],
+                    "title": ["Cascade"],
+                    "type": ["8"],
+                    "url": ["https://example.org/competitive-calls-cs/8"],
+                }
+            },
+            {
+                "metadata": {
+                    "identifier": ["C-9"],
+                    "title": ["Cascade"],
+                    "type": ["8"],
+                    "url": ["javascript:alert(1)"],
+                }
+            },
+            {"metadata": {"identifier": ['A B"><x'], "title": ["Odd"], "type": ["1"]}},
+        ]
+    }
+    records = _parse(data, now)
+    assert records["C-8"].url == "https://example.org/competitive-calls-cs/8"
+    assert records["C-9"].url.endswith("/topic-details/C-9")
+    assert records['A B"><x'].url.endswith("/topic-details/A%20B%22%3E%3Cx")
