@@ -13,11 +13,12 @@ import pytest
 from monitor.replay import PortalReplay, serve
 from sources.errors import FetchError, ParseError
 from sources.eu_ft import KIND
-from sources.http import CachedResponse, HttpClient
+from sources.http import HttpClient
 from sources.records import SourceConfig
 from sources.settings import validate
 from tests.conftest import load_json
 from tests.httpserver import Reply, ScriptedServer, scripted_server
+from tests.sources.fakes import MemoryCache
 
 SEARCH = "/search-api/prod/rest/search"
 
@@ -83,16 +84,6 @@ def test_plain_form_fields_get_the_servers_500(replay) -> None:
 
 
 def test_enrichment_fetches_stubs_lower_case_first_with_conditional_get(replay, http, now) -> None:
-    class MemoryCache:
-        def __init__(self) -> None:
-            self.entries: dict[str, CachedResponse] = {}
-
-        def get(self, url: str) -> CachedResponse | None:
-            return self.entries.get(url)
-
-        def put(self, url: str, entry: CachedResponse) -> None:
-            self.entries[url] = entry
-
     # Turn the DIGITAL hit into a stub so that enrichment asks for its topicDetails.
     stub = json.loads(json.dumps(replay.hits[2]))
     for key in ("descriptionByte", "deadlineDate", "budgetOverview"):

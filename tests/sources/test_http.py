@@ -9,19 +9,9 @@ import httpx
 import pytest
 
 from sources.errors import FetchError
-from sources.http import CachedResponse, HttpClient, _retry_after
+from sources.http import HttpClient, _retry_after
 from tests.httpserver import Reply, scripted_server
-
-
-class MemoryCache:
-    def __init__(self) -> None:
-        self.entries: dict[str, CachedResponse] = {}
-
-    def get(self, url: str) -> CachedResponse | None:
-        return self.entries.get(url)
-
-    def put(self, url: str, entry: CachedResponse) -> None:
-        self.entries[url] = entry
+from tests.sources.fakes import MemoryCache
 
 
 def test_last_modified_gives_a_conditional_get_answered_from_cache() -> None:
