@@ -149,31 +149,34 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     if not sources:
         print("no enabled sources; add one with `funding-monitor sources add`", file=sys.stderr)
         return 0
-    with build_client(user_agent=settings.user_agent, timeout=settings.http_timeout) as raw:
-        reports = fetch_with_progress(store, sources, http_client(settings, raw))
+    connections = settings.fetch_workers * settings.fetch_per_origin
+    with build_client(
+        user_agent=settings.user_agent, timeout=settings.http_timeout, connections=connections
+    ) as raw:
+        reports = fetch_with_progress(store, sources, http_client(settings, raw), settings)
     for report in reports:
         print(report_line(report))
     return 0 if all(r.ok for r in reports) else 1
 
 
-def fetch_with_progress(store: Store, sources: list[Any], http: Any) -> list[SourceReport]:
-    """Run the sources with a spinner on a terminal, plain log lines otherwise."""
+def fetch_with_progress(
+    store: Store, sources: list[Any], http: Any, settings: Settings
+) -> list[SourceReport]:
+    """Run the sources concurrently; a progress bar on a terminal, plain log lines otherwise."""
+    workers, budget = settings.fetch_workers, settings.fetch_budget
     if not sys.stderr.isatty():
-        return run_sources(store, sources, http)
+        return run_sources(store, sources, http, workers=workers, budget=budget)
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    console = Console(stderr=True)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"))
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("fetching", total=len(sources))
+    columns = (SpinnerColumn(), TextColumn("fetching"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.description}"))  # fmt: skip
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=len(sources))
         return run_sources(
-            store,
-            sources,
-            http,
-            on_start=lambda s: bar.update(task, description=f"fetching {s.name}"),
-            on_done=lambda r: bar.advance(task),
-        )
+            store, sources, http, workers=workers, budget=budget,
+            on_done=lambda r: bar.update(task, advance=1, description=f"{r.source} done"),
+        )  # fmt: skip
 
 
 def report_line(report: SourceReport) -> str:

@@ -61,7 +61,9 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
             f"(captured 2026-06-27) on {base_url}"
         )
         source = ensure_source(store, base_url)
-        report = run_source(store, source, http_client(settings, raw))
+        # Loopback replay: no pause between requests is needed to be polite to ourselves.
+        local = settings.model_copy(update={"fetch_origin_interval": 0.0})
+        report = run_source(store, source, http_client(local, raw))
     print(report_line(report))
     print(f"search requests served: {len(replay.requests)} (pages of 5)")
     now = datetime.now(UTC)

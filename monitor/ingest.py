@@ -1,10 +1,18 @@
-"""Run sources and store what they found: one error boundary per source."""
+"""Run sources and store what they found: one error boundary per source.
+
+Sources are fetched concurrently with threads, not asyncio: every wing's client is synchronous
+(httpx.Client, feedparser, lxml), the work is I/O-bound, and a few dozen threads run that code
+unchanged. Politeness is enforced underneath, per origin, by the shared HttpClient's limiter;
+each source gets a time budget so that one slow source never holds up the run. Writes happen
+in the calling thread, one source at a time, as each fetch completes.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,11 +26,13 @@ from monitor.store.sources import RunCounts, StoreCache, finish_run, start_run
 from monitor.store.tables import Source
 from sources.errors import SourceError
 from sources.http import HttpClient, build_client
-from sources.records import FetchResult, SourceConfig
+from sources.limits import OriginLimiter
+from sources.records import CallRecord, FetchResult, SourceConfig
 from sources.registry import get_kind
 from sources.settings import validate
 
 logger = logging.getLogger(__name__)
+BUG_HINT = "This is a bug; please report it with the log."
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,18 @@ class SourceReport:
     hint: str | None = None
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    items: int = 0
+
+
+@dataclass(frozen=True)
+class _Collected:
+    """What a worker brings back: records and the fetch result, or an error."""
+
+    records: list[CallRecord] = field(default_factory=list)
+    result: FetchResult | None = None
+    error: str | None = None
+    hint: str | None = None
+    seconds: float = 0.0
 
 
 def http_client(settings: Settings, client: httpx.Client | None = None) -> HttpClient:
@@ -47,59 +69,74 @@ def http_client(settings: Settings, client: httpx.Client | None = None) -> HttpC
         attempts=settings.http_attempts,
         backoff=settings.http_backoff,
         max_wait=settings.http_max_wait,
+        limiter=OriginLimiter(settings.fetch_per_origin, settings.fetch_origin_interval),
     )
 
 
-def run_source(
-    store: Store, source: Source, http: HttpClient, now: datetime | None = None
-) -> SourceReport:
-    """Fetch, parse and store one source. Never raises for the source's own failures: they are
-    recorded on the run and the source (calls already stored are untouched) and returned."""
+def collect(
+    store: Store, source: Source, http: HttpClient, now: datetime, budget: float | None = None
+) -> _Collected:
+    """Fetch and parse one source (no call rows written). Never raises: a failure comes back
+    as an error with a hint. Safe to run in a worker thread."""
     started = time.perf_counter()
-    now = now or datetime.now(UTC)
-    run_id = start_run(store, source, now)
     try:
-        counts, result = _fetch_and_store(store, source, http, now, run_id)
+        kind = get_kind(source.kind)
+        settings = validate(kind.name, kind.settings, source.settings)
+        config = SourceConfig(source.name, source.url, settings, source.state)
+        result = kind.fetch(http.with_budget(budget), config, StoreCache(store))
+        records = kind.parse(result, now)
     except (SourceError, MonitorError) as exc:
         if isinstance(exc, SourceError):
             exc.with_source(source.name)
         logger.error("fetch failed source=%s error=%s", source.name, exc)
-        return _failed(store, run_id, source.name, str(exc), exc.hint, started)
+        return _Collected(error=str(exc), hint=exc.hint, seconds=time.perf_counter() - started)
     except Exception as exc:  # job boundary: one source's bug must not stop the others
         logger.exception("fetch crashed source=%s", source.name)
         message = f"source {source.name!r}: internal error: {exc.__class__.__name__}: {exc}"
-        hint = "This is a bug; please report it with the log."
-        return _failed(store, run_id, source.name, message, hint, started)
+        return _Collected(error=message, hint=BUG_HINT, seconds=time.perf_counter() - started)
+    return _Collected(records, result, seconds=time.perf_counter() - started)
+
+
+def store_collected(
+    store: Store, source: Source, run_id: int, collected: _Collected, now: datetime
+) -> SourceReport:
+    """Write one source's records and close its run; failures are recorded, not raised."""
+    started = time.perf_counter() - collected.seconds
+    error, hint = collected.error, collected.hint
+    if error is None and collected.result is not None:
+        try:
+            assert source.id is not None
+            counts = upsert_calls(store, source.id, collected.records, now, run_id)
+        except MonitorError as exc:
+            error, hint = f"source {source.name!r}: {exc}", exc.hint
+        except Exception as exc:  # job boundary, as in collect()
+            logger.exception("store crashed source=%s", source.name)
+            error = f"source {source.name!r}: internal error: {exc.__class__.__name__}: {exc}"
+            hint = BUG_HINT
+    if error is not None or collected.result is None:
+        message = error or "no result"
+        finish_run(store, run_id, error=message)
+        return SourceReport(source.name, False, error=message, hint=hint,
+                            seconds=time.perf_counter() - started)  # fmt: skip
+    result = collected.result
     finish_run(store, run_id, counts=counts, warnings=result.warnings, state=result.state)
     seconds = time.perf_counter() - started
     for warning in result.warnings:
         logger.warning("source=%s warning=%s", source.name, warning)
     logger.info(
-        "fetched source=%s new=%d updated=%d unchanged=%d unseen=%d ms=%d",
-        source.name, counts.new, counts.updated, counts.unchanged, counts.unseen, seconds * 1000,
+        "fetched source=%s items=%d new=%d updated=%d unchanged=%d unseen=%d ms=%d",
+        source.name, len(collected.records), counts.new, counts.updated, counts.unchanged,
+        counts.unseen, seconds * 1000,
     )  # fmt: skip
-    return SourceReport(source.name, True, counts, warnings=result.warnings, seconds=seconds)
+    return SourceReport(source.name, True, counts, warnings=result.warnings, seconds=seconds,
+                        items=len(collected.records))  # fmt: skip
 
 
-def _fetch_and_store(
-    store: Store, source: Source, http: HttpClient, now: datetime, run_id: int
-) -> tuple[RunCounts, FetchResult]:
-    kind = get_kind(source.kind)
-    settings = validate(kind.name, kind.settings, source.settings)
-    config = SourceConfig(name=source.name, url=source.url, settings=settings, state=source.state)
-    result = kind.fetch(http, config, StoreCache(store))
-    records = kind.parse(result, now)
-    assert source.id is not None
-    return upsert_calls(store, source.id, records, now, run_id), result
-
-
-def _failed(
-    store: Store, run_id: int, name: str, message: str, hint: str | None, started: float
+def run_source(
+    store: Store, source: Source, http: HttpClient, now: datetime | None = None
 ) -> SourceReport:
-    finish_run(store, run_id, error=message)
-    return SourceReport(
-        name, False, error=message, hint=hint, seconds=time.perf_counter() - started
-    )
+    """Fetch, parse and store one source in this thread (see ``run_sources``)."""
+    return run_sources(store, [source], http, now)[0]
 
 
 def run_sources(
@@ -109,14 +146,25 @@ def run_sources(
     now: datetime | None = None,
     on_start: Callable[[Source], None] | None = None,
     on_done: Callable[[SourceReport], None] | None = None,
+    workers: int = 1,
+    budget: float | None = None,
 ) -> list[SourceReport]:
-    """Run each source in turn; a failure in one does not stop the others."""
-    reports = []
-    for source in sources:
-        if on_start:
-            on_start(source)
-        report = run_source(store, source, http, now)
-        reports.append(report)
-        if on_done:
-            on_done(report)
-    return reports
+    """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
+    Reports come back in the order of ``sources``."""
+    now = now or datetime.now(UTC)
+    sources = list(sources)
+    runs = {id(source): start_run(store, source, now) for source in sources}
+    reports: dict[int, SourceReport] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
+        futures: dict[Future[_Collected], Source] = {}
+        for source in sources:
+            if on_start:
+                on_start(source)
+            futures[pool.submit(collect, store, source, http, now, budget)] = source
+        for future in as_completed(futures):
+            source = futures[future]
+            report = store_collected(store, source, runs[id(source)], future.result(), now)
+            reports[id(source)] = report
+            if on_done:
+                on_done(report)
+    return [reports[id(source)] for source in sources]

@@ -7,6 +7,7 @@ size, and conditional GETs through a small cache port. Library errors become Fet
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import logging
 import time
@@ -14,11 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import urljoin
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from sources.errors import FetchError
+from sources.limits import OriginLimiter, origin
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +69,16 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def build_client(*, user_agent: str = DEFAULT_USER_AGENT, timeout: float = 30.0) -> httpx.Client:
-    """An httpx.Client with explicit timeouts and the identifying User-Agent."""
+def build_client(
+    *, user_agent: str = DEFAULT_USER_AGENT, timeout: float = 30.0, connections: int = 100
+) -> httpx.Client:
+    """An httpx.Client with explicit timeouts and the identifying User-Agent. Redirects are
+    followed by HttpClient itself, which refuses those that leave the origin's host."""
     return httpx.Client(
         headers={"User-Agent": user_agent},
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        follow_redirects=True,
-        max_redirects=5,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
     )
 
 
@@ -88,13 +94,36 @@ class HttpClient:
         backoff: float = 1.0,
         max_wait: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: OriginLimiter | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.client = client
         self.max_bytes = max_bytes
         self.attempts = max(1, attempts)
         self.backoff = backoff
+        self.limiter = limiter or OriginLimiter()
+        self.deadline = deadline  # time.monotonic() value after which no request starts
         self.max_wait = max_wait
         self.sleep = sleep
+
+    def with_budget(self, seconds: float | None) -> HttpClient:
+        """The same client (shared connections and limiter) for one source that may spend at
+        most ``seconds`` on requests and retry waits; None means no budget."""
+        clone = copy.copy(self)
+        clone.deadline = time.monotonic() + seconds if seconds else None
+        return clone
+
+    def _remaining(self, url: str) -> float | None:
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise FetchError(
+                "time budget for this source used up",
+                url=url,
+                hint="The server is slow; raise fetch_budget or check the source.",
+            )
+        return left
 
     def request(self, method: str, url: str, **kwargs: Any) -> Response:
         """Send a request with retries; return the response for any status below 400.
@@ -138,13 +167,47 @@ class HttpClient:
         return response
 
     def _once(self, method: str, url: str, **kwargs: Any) -> Response:
+        """One attempt, following at most 5 redirects that stay on the same host."""
+        current = url
+        for _hop in range(6):
+            response = self._attempt(method, current, **kwargs)
+            if response.status not in (301, 302, 303, 307, 308):
+                return response
+            target = urljoin(current, response.headers.get("location", ""))
+            if origin(target)[1] != origin(current)[1] or not target.startswith("http"):
+                raise FetchError(
+                    f"redirected to another host: {target.split('?')[0]}",
+                    url=url,
+                    status=response.status,
+                    hint="The source moved; check it and update its --url if the move is genuine.",
+                )
+            if response.status == 303:
+                method, kwargs = "GET", {k: v for k, v in kwargs.items() if k == "headers"}
+            current = target
+        raise FetchError("too many redirects", url=url)
+
+    def _attempt(self, method: str, url: str, **kwargs: Any) -> Response:
         started = time.perf_counter()
+        remaining = self._remaining(url)
+        if remaining is not None:
+            kwargs["timeout"] = min(remaining, self.client.timeout.read or remaining)
         try:
-            with self.client.stream(method, url, **kwargs) as raw:
+            with self.limiter.slot(url), self.client.stream(method, url, **kwargs) as raw:
                 status = raw.status_code
                 if status in RETRY_STATUSES:
                     error = FetchError(_status_reason(raw), url=url, status=status)
                     raise _Retryable(error, _retry_after(raw.headers.get("retry-after")))
+                if 300 <= status < 400:
+                    headers = {k.lower(): v for k, v in raw.headers.items()}
+                    return Response(str(raw.url), status, headers, b"")
+                if status in (202, 204):
+                    raise FetchError(
+                        f"server answered {status} with no content",
+                        url=url,
+                        status=status,
+                        hint="Some sites answer 202/204 to clients they take for bots; see the "
+                        "source's user-agent policy in SOURCES-GUIDE.",
+                    )
                 if status >= 400:
                     raise FetchError(
                         _status_reason(raw), url=url, status=status, hint=_hint(status)
@@ -196,6 +259,9 @@ class HttpClient:
             wait = exc.retry_after
         else:
             wait = self.backoff * (2 ** (state.attempt_number - 1))
+        remaining = self.deadline - time.monotonic() if self.deadline is not None else None
+        if remaining is not None:
+            wait = min(wait, max(0.0, remaining))
         if isinstance(exc, _Retryable):
             logger.warning(
                 "retry url=%s attempt=%d wait=%.2fs reason=%s",

@@ -16,6 +16,7 @@ from tests.httpserver import Reply, scripted_server
 @pytest.fixture
 def cli(db_url, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("FUNDING_MONITOR_DATABASE_URL", db_url)
+    monkeypatch.setenv("FUNDING_MONITOR_FETCH_ORIGIN_INTERVAL", "0")
     monkeypatch.chdir(tmp_path)
 
     def run(*argv: str) -> tuple[int, str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from monitor.replay import PortalReplay, serve
 from monitor.store import sources as source_store
 from monitor.store.views import list_calls
 from sources.http import HttpClient
+from sources.limits import OriginLimiter
 from tests.httpserver import Reply, scripted_server
 
 SEARCH = "/search-api/prod/rest/search"
@@ -111,3 +114,48 @@ def test_last_seen_follows_the_listings(store, http, search_2026, now) -> None:
     gone = views["SOCPL-2026-SOC-DIALOG"]
     assert gone.unseen_since == now and gone.last_seen == first_success
     assert views["LIFE-2026-STRAT-CLIMA-SIP-two-stage"].last_seen == second_success
+
+
+def test_sources_are_fetched_concurrently_and_a_slow_one_is_cut_off(store, search_2026, now):
+    import threading
+
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    body = json.dumps(
+        {
+            "totalResults": 1,
+            "pageNumber": 1,
+            "pageSize": 100,
+            "results": [{"metadata": {"identifier": ["X-1"], "title": ["A call"], "type": ["1"]}}],
+        }
+    ).encode()
+
+    def answer(method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.2)
+        with lock:
+            in_flight[0] -= 1
+        return Reply(200, body)
+
+    settings = {**FAST, "check_total": "false"}
+    with scripted_server() as fast, scripted_server() as slow, httpx.Client(timeout=5) as client:
+        fast.add_function("POST", SEARCH, answer)
+        slow.add("POST", SEARCH, Reply(200, body, delay=2.0))
+        for n in range(4):
+            source_store.add_source(
+                store, f"fast{n}", "eu-ft", fast.url + "/search-api/prod/rest", settings
+            )
+        source_store.add_source(
+            store, "slow", "eu-ft", slow.url + "/search-api/prod/rest", settings
+        )
+        http = HttpClient(client, attempts=1, limiter=OriginLimiter(per_origin=2))
+        reports = run_sources(
+            store, source_store.list_sources(store), http, now, workers=5, budget=0.5
+        )
+    assert [r.source for r in reports] == ["fast0", "fast1", "fast2", "fast3", "slow"]
+    assert all(r.ok and r.counts.new == 1 for r in reports[:4])
+    assert not reports[4].ok and (
+        "time budget" in reports[4].error or "timed out" in reports[4].error
+    )
+    assert peak[0] == 2  # concurrent, but never more than 2 at a time on one origin

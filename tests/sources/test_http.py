@@ -55,3 +55,33 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert 25 <= (_retry_after(soon) or 0) <= 30
     assert _retry_after("whenever") is None
     assert _retry_after(None) is None
+
+
+def test_redirects_on_the_same_host_are_followed_others_refused() -> None:
+    with scripted_server() as server, httpx.Client() as client:
+        server.add("GET", "/old", Reply(301, b"", {"Location": "/new"}))
+        server.add("GET", "/new", Reply(200, b"here", {"Content-Type": "text/plain"}))
+        server.add("GET", "/away", Reply(302, b"", {"Location": "https://elsewhere.example/x?t=1"}))
+        http = HttpClient(client, sleep=lambda s: None)
+        assert http.get(server.url + "/old").content == b"here"
+        with pytest.raises(FetchError) as caught:
+            http.get(server.url + "/away")
+    assert "redirected to another host: https://elsewhere.example/x" in str(caught.value)
+    assert not any("elsewhere" in r["path"] for r in server.requests)
+
+
+def test_a_202_to_a_bot_is_an_error_not_an_empty_success() -> None:
+    with scripted_server() as server, httpx.Client() as client:
+        server.add("GET", "/schemes", Reply(202, b""))
+        with pytest.raises(FetchError) as caught:
+            HttpClient(client).get(server.url + "/schemes")
+    assert caught.value.status == 202 and "bots" in caught.value.hint
+
+
+def test_a_time_budget_stops_a_slow_source() -> None:
+    with scripted_server() as server, httpx.Client(timeout=5) as client:
+        server.add("GET", "/slow", Reply(200, b"late", delay=1.0))
+        http = HttpClient(client, attempts=3, backoff=0).with_budget(0.3)
+        with pytest.raises(FetchError) as caught:
+            http.get(server.url + "/slow")  # answers in 1 s: only the budget can stop it
+    assert "time budget" in str(caught.value) or "timed out" in str(caught.value)
