@@ -67,10 +67,11 @@ class Page:
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     """Everything one run fetched: the pages, extra documents by key, the state to keep for
-    next time, and warnings worth showing an operator."""
+    next time, warnings worth showing an operator, and the settings the parser needs."""
 
     source: str
     pages: tuple[Page, ...]
     documents: Mapping[str, Any] = field(default_factory=dict)
     state: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)  # the validated source settings

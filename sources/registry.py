@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from sources import eu_ft
+from sources import eu_ft, feed
 from sources.errors import SettingError
 from sources.kind import SourceKind
 
-KINDS: dict[str, SourceKind] = {kind.name: kind for kind in (eu_ft.KIND,)}
+KINDS: dict[str, SourceKind] = {
+    kind.name: kind
+    for kind in (
+        eu_ft.KIND,
+        feed.KIND,
+    )
+}
 
 
 def get_kind(name: str) -> SourceKind:
