@@ -55,6 +55,7 @@ class _Collected:
 
     records: list[CallRecord] = field(default_factory=list)
     result: FetchResult | None = None
+    cache: StoreCache | None = None
     error: str | None = None
     hint: str | None = None
     seconds: float = 0.0
@@ -83,7 +84,8 @@ def collect(
         kind = get_kind(source.kind)
         settings = validate(kind.name, kind.settings, source.settings)
         config = SourceConfig(source.name, source.url, settings, source.state)
-        result = kind.fetch(http.with_budget(budget), config, StoreCache(store))
+        cache = StoreCache(store)
+        result = kind.fetch(http.with_budget(budget), config, cache)
         records = kind.parse(result, now)
     except (SourceError, MonitorError) as exc:
         if isinstance(exc, SourceError):
@@ -94,7 +96,7 @@ def collect(
         logger.exception("fetch crashed source=%s", source.name)
         message = f"source {source.name!r}: internal error: {exc.__class__.__name__}: {exc}"
         return _Collected(error=message, hint=BUG_HINT, seconds=time.perf_counter() - started)
-    return _Collected(records, result, seconds=time.perf_counter() - started)
+    return _Collected(records, result, cache, seconds=time.perf_counter() - started)
 
 
 def store_collected(
@@ -106,7 +108,13 @@ def store_collected(
     if error is None and collected.result is not None:
         try:
             assert source.id is not None
-            counts = upsert_calls(store, source.id, collected.records, now, run_id)
+            result = collected.result
+            with store.session() as session:  # the calls and the run's outcome: one commit
+                counts = upsert_calls(store, source.id, collected.records, now, run_id, session)
+                finish_run(store, run_id, counts=counts, warnings=result.warnings,
+                           state=result.state, session=session)  # fmt: skip
+                if collected.cache is not None:
+                    collected.cache.save(session)
         except MonitorError as exc:
             error, hint = f"source {source.name!r}: {exc}", exc.hint
         except Exception as exc:  # job boundary, as in collect()
@@ -118,8 +126,6 @@ def store_collected(
         finish_run(store, run_id, error=message)
         return SourceReport(source.name, False, error=message, hint=hint,
                             seconds=time.perf_counter() - started)  # fmt: skip
-    result = collected.result
-    finish_run(store, run_id, counts=counts, warnings=result.warnings, state=result.state)
     seconds = time.perf_counter() - started
     for warning in result.warnings:
         logger.warning("source=%s warning=%s", source.name, warning)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from monitor.store.db import Store
 from monitor.store.sources import RunCounts
@@ -156,6 +156,7 @@ def upsert_calls(
     records: Iterable[CallRecord],
     now: datetime,
     run_id: int | None = None,
+    session: Session | None = None,
 ) -> RunCounts:
     """Store one complete listing of a source in one transaction.
 
@@ -172,7 +173,7 @@ def upsert_calls(
             {"call_id": call_id, "run_id": run_id, "kind": kind, "old": old, "new": new, "at": now}
         )
 
-    with store.session() as session:
+    with store.joined(session) as session:
         known = {
             ext: (call_id, digest, unseen)
             for call_id, ext, digest, unseen in session.execute(

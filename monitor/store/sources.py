@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func
-from sqlmodel import col, select
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, col, select
 
 from monitor.errors import ConfigError
 from monitor.store.db import Store
@@ -104,31 +104,31 @@ def finish_run(
     error: str | None = None,
     warnings: tuple[str, ...] = (),
     state: Mapping[str, Any] | None = None,
-) -> FetchRun:
-    """Close a run and update its source's health; ``error`` marks it failed."""
+    session: Session | None = None,
+) -> None:
+    """Close a run and update its source's health; ``error`` marks it failed. Two UPDATEs,
+    in the caller's transaction when ``session`` is given."""
     now = datetime.now(UTC)
-    with store.session() as session:
-        run = session.get(FetchRun, run_id)
-        source = session.get(Source, run.source_id) if run else None
-        assert run is not None and source is not None
-        run.finished_at = now
-        run.outcome = "error" if error else "ok"
-        run.error = error
-        run.warnings = list(warnings)
-        if counts:
-            run.new, run.updated = counts.new, counts.updated
-            run.unchanged, run.unseen = counts.unchanged, counts.unseen
-        source.last_run_at = now
-        source.last_outcome = run.outcome
-        source.last_error = error
-        if error:
-            source.consecutive_failures += 1
-        else:
-            source.consecutive_failures = 0
-            source.last_success_at = now
-            if state is not None:
-                source.state = dict(state)
-        return run
+    counts = counts or RunCounts()
+    outcome = "error" if error else "ok"
+    run_values = {
+        "finished_at": now, "outcome": outcome, "error": error, "warnings": list(warnings),
+        "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged,
+        "unseen": counts.unseen,
+    }  # fmt: skip
+    source_values: dict[str, Any] = {
+        "last_run_at": now, "last_outcome": outcome, "last_error": error,
+    }  # fmt: skip
+    if error:
+        source_values["consecutive_failures"] = Source.consecutive_failures + 1
+    else:
+        source_values.update(consecutive_failures=0, last_success_at=now)
+        if state is not None:
+            source_values["state"] = dict(state)
+    owner = select(FetchRun.source_id).where(FetchRun.id == run_id).scalar_subquery()
+    with store.joined(session) as tx:
+        tx.execute(update(FetchRun).where(col(FetchRun.id) == run_id).values(**run_values))
+        tx.execute(update(Source).where(col(Source.id) == owner).values(**source_values))
 
 
 def last_runs(store: Store) -> dict[int, FetchRun]:
@@ -144,12 +144,20 @@ def last_runs(store: Store) -> dict[int, FetchRun]:
 
 
 class StoreCache:
-    """The HTTP client's ResponseCache port, kept in the database."""
+    """The HTTP client's ResponseCache port, kept in the database.
+
+    ``get`` reads the table; ``put`` only remembers the entry, and ``save`` writes what was
+    remembered, in the caller's transaction. Fetch threads thus never write to the database
+    (SQLite would make them queue behind each other's locks); the thread that stores a
+    source's calls saves its cache entries in the same commit."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.pending: dict[str, CachedResponse] = {}
 
     def get(self, url: str) -> CachedResponse | None:
+        if url in self.pending:
+            return self.pending[url]
         with self.store.session() as session:
             row = session.get(HttpCacheEntry, url)
             if row is None:
@@ -157,12 +165,21 @@ class StoreCache:
             return CachedResponse(row.etag, row.last_modified, row.content, row.content_type)
 
     def put(self, url: str, entry: CachedResponse) -> None:
-        with self.store.session() as session:
-            row = session.get(HttpCacheEntry, url) or HttpCacheEntry(url=url, content=b"")
-            row.etag, row.last_modified = entry.etag, entry.last_modified
-            row.content, row.content_type = entry.content, entry.content_type
-            row.stored_at = datetime.now(UTC)
-            session.add(row)
+        self.pending[url] = entry
+
+    def save(self, session: Session | None = None) -> None:
+        """Write the remembered entries (upserts by URL) and forget them."""
+        if not self.pending:
+            return
+        now = datetime.now(UTC)
+        with self.store.joined(session) as tx:
+            for url, entry in self.pending.items():
+                row = tx.get(HttpCacheEntry, url) or HttpCacheEntry(url=url, content=b"")
+                row.etag, row.last_modified = entry.etag, entry.last_modified
+                row.content, row.content_type = entry.content, entry.content_type
+                row.stored_at = now
+                tx.add(row)
+        self.pending.clear()
 
 
 def update_source(

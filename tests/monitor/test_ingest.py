@@ -159,3 +159,19 @@ def test_sources_are_fetched_concurrently_and_a_slow_one_is_cut_off(store, searc
         "time budget" in reports[4].error or "timed out" in reports[4].error
     )
     assert peak[0] == 2  # concurrent, but never more than 2 at a time on one origin
+
+
+def test_feed_sources_use_conditional_gets_across_runs(store, http, now) -> None:
+    from tests.conftest import FIXTURES
+
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    with scripted_server() as server:
+        server.add("GET", "/rss", Reply(200, body, {"Content-Type": "application/rss+xml",
+                                                    "ETag": '"r1"'}),
+                   Reply(304, b"", {"ETag": '"r1"'}))  # fmt: skip
+        source_store.add_source(store, "edctp3", "feed", server.url + "/rss", {})
+        [first] = run_sources(store, source_store.list_sources(store), http, now)
+        [second] = run_sources(store, source_store.list_sources(store), http, now)
+    assert first.ok and first.counts.new == 13
+    assert second.ok and second.counts.unchanged == 13 and second.counts.new == 0
+    assert server.requests[1]["headers"].get("If-None-Match") == '"r1"'
