@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources import eu_ft, feed
+from sources import eu_ft, feed, grants_gov
 from sources.errors import SettingError
 from sources.kind import SourceKind
 
@@ -11,6 +11,7 @@ KINDS: dict[str, SourceKind] = {
     for kind in (
         eu_ft.KIND,
         feed.KIND,
+        grants_gov.KIND,
     )
 }
 
