@@ -47,8 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="fetch calls from enabled sources")
     fetch.add_argument("--source", metavar="NAME", help="only this source (even if disabled)")
     _calls_parser(sub.add_parser("calls", help="list and show stored calls"))
-    status = sub.add_parser("status", help="health of each source")
+    status = sub.add_parser("status", help="health of each source, unhealthy first")
     status.add_argument("--json", action="store_true")
+    status.add_argument("--unhealthy", action="store_true",
+                        help="only unhealthy sources; exit 1 if there are any")  # fmt: skip
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
     demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
     return parser

@@ -165,7 +165,8 @@ def fetch_with_progress(
     """Run the sources concurrently; a progress bar on a terminal, plain log lines otherwise."""
     workers, budget = settings.fetch_workers, settings.fetch_budget
     if not sys.stderr.isatty():
-        return run_sources(store, sources, http, workers=workers, budget=budget)
+        return run_sources(store, sources, http, workers=workers, budget=budget,
+                           unhealthy_after=settings.unhealthy_after)  # fmt: skip
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
@@ -175,6 +176,7 @@ def fetch_with_progress(
         task = bar.add_task("", total=len(sources))
         return run_sources(
             store, sources, http, workers=workers, budget=budget,
+            unhealthy_after=settings.unhealthy_after,
             on_done=lambda r: bar.update(task, advance=1, description=f"{r.source} done"),
         )  # fmt: skip
 
@@ -229,38 +231,34 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Source health, unhealthy first. With --unhealthy: only those, exit 1 if there are any."""
     store = open_store(settings.database_url)
-    sources = source_store.list_sources(store)
+    sources = sorted(source_store.list_sources(store), key=lambda s: (s.healthy, s.name))
+    if args.unhealthy:
+        sources = [s for s in sources if not s.healthy]
     runs = source_store.last_runs(store)
     if args.json:
-        _print_json(
-            [
-                {
-                    "name": s.name,
-                    "enabled": s.enabled,
-                    "last_run": s.last_run_at,
-                    "last_success": s.last_success_at,
-                    "outcome": s.last_outcome,
-                    "consecutive_failures": s.consecutive_failures,
-                    "error": s.last_error,
-                    "counts": (
-                        {
-                            "new": r.new,
-                            "updated": r.updated,
-                            "unchanged": r.unchanged,
-                            "unseen": r.unseen,
-                        }
-                        if (r := runs.get(s.id or 0))
-                        else None
-                    ),
-                    "warnings": r.warnings if r else [],
-                }
-                for s in sources
-            ]
-        )
+        _print_json([_health_json(s, runs.get(s.id or 0)) for s in sources])
+    elif sources:
+        print(output.status_table(sources, runs, settings.zone))
     else:
-        print(output.status_table(sources, runs, settings.zone) if sources else "no sources yet")
-    return 0
+        print("no unhealthy sources" if args.unhealthy else "no sources yet")
+    return 1 if args.unhealthy and sources else 0
+
+
+def _health_json(source: Any, run: Any) -> dict[str, Any]:
+    counts = None
+    if run is not None:
+        counts = {"new": run.new, "updated": run.updated, "unchanged": run.unchanged,
+                  "unseen": run.unseen, "items": run.items}  # fmt: skip
+    return {
+        "name": source.name, "kind": source.kind, "enabled": source.enabled,
+        "healthy": source.healthy, "health_reason": source.health_reason,
+        "last_run": source.last_run_at, "last_success": source.last_success_at,
+        "outcome": source.last_outcome, "consecutive_failures": source.consecutive_failures,
+        "error": source.last_error, "counts": counts,
+        "warnings": run.warnings if run is not None else [],
+    }  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

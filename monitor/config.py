@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     fetch_budget: float = Field(
         600.0, gt=0, description="seconds one source may spend in a run before it is cut off"
     )
+    unhealthy_after: int = Field(
+        2, ge=1, description="failed runs in a row after which a source is unhealthy"
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     timezone: str = Field(
         "Europe/Stockholm", description="IANA time zone in which dates are shown on screen"

@@ -100,7 +100,12 @@ def collect(
 
 
 def store_collected(
-    store: Store, source: Source, run_id: int, collected: _Collected, now: datetime
+    store: Store,
+    source: Source,
+    run_id: int,
+    collected: _Collected,
+    now: datetime,
+    unhealthy_after: int = 2,
 ) -> SourceReport:
     """Write one source's records and close its run; failures are recorded, not raised."""
     started = time.perf_counter() - collected.seconds
@@ -111,8 +116,9 @@ def store_collected(
             result = collected.result
             with store.session() as session:  # the calls and the run's outcome: one commit
                 counts = upsert_calls(store, source.id, collected.records, now, run_id, session)
-                finish_run(store, run_id, counts=counts, warnings=result.warnings,
-                           state=result.state, session=session)  # fmt: skip
+                finish_run(store, run_id, counts=counts, items=len(collected.records),
+                           warnings=result.warnings, state=result.state,
+                           unhealthy_after=unhealthy_after, session=session)  # fmt: skip
                 if collected.cache is not None:
                     collected.cache.save(session)
         except MonitorError as exc:
@@ -123,7 +129,7 @@ def store_collected(
             hint = BUG_HINT
     if error is not None or collected.result is None:
         message = error or "no result"
-        finish_run(store, run_id, error=message)
+        finish_run(store, run_id, error=message, unhealthy_after=unhealthy_after)
         return SourceReport(source.name, False, error=message, hint=hint,
                             seconds=time.perf_counter() - started)  # fmt: skip
     seconds = time.perf_counter() - started
@@ -154,6 +160,7 @@ def run_sources(
     on_done: Callable[[SourceReport], None] | None = None,
     workers: int = 1,
     budget: float | None = None,
+    unhealthy_after: int = 2,
 ) -> list[SourceReport]:
     """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
     Reports come back in the order of ``sources``."""
@@ -169,7 +176,8 @@ def run_sources(
             futures[pool.submit(collect, store, source, http, now, budget)] = source
         for future in as_completed(futures):
             source = futures[future]
-            report = store_collected(store, source, runs[id(source)], future.result(), now)
+            run_id = runs[id(source)]
+            report = store_collected(store, source, run_id, future.result(), now, unhealthy_after)
             reports[id(source)] = report
             if on_done:
                 on_done(report)

@@ -127,32 +127,18 @@ def status_table(sources: Sequence[Source], runs: dict[int, FetchRun], tz: tzinf
     rows = []
     for s in sources:
         run = runs.get(s.id or 0)
-        counts = f"{run.new}/{run.updated}/{run.unchanged}/{run.unseen}" if run else "-"
-        rows.append(
-            (
-                s.name,
-                "yes" if s.enabled else "no",
-                stamp(s.last_run_at, tz),
-                s.last_outcome or "never run",
-                counts,
-                s.consecutive_failures,
-                stamp(s.last_success_at, tz),
-            )
+        counts = (
+            f"{run.items}: {run.new}/{run.updated}/{run.unchanged}/{run.unseen}" if run else "-"
         )
-    text = table(
-        [
-            "SOURCE",
-            "ENABLED",
-            "LAST RUN",
-            "OUTCOME",
-            "NEW/UPD/SAME/UNSEEN",
-            "FAILURES",
-            "LAST SUCCESS",
-        ],
-        rows,
-    )
-    problems = [f"{s.name}: {clean_line(s.last_error)}" for s in sources if s.last_error]
-    warned = [
-        f"{s.name}: warning: {w}" for s in sources if (r := runs.get(s.id or 0)) for w in r.warnings
-    ]
-    return "\n".join([text, *(["", *problems, *warned] if problems or warned else [])])
+        health = "ok" if s.healthy else "UNHEALTHY"
+        rows.append((s.name, health, "yes" if s.enabled else "no", stamp(s.last_run_at, tz),
+                     s.last_outcome or "never run", counts, s.consecutive_failures,
+                     stamp(s.last_success_at, tz)))  # fmt: skip
+    headers = ["SOURCE", "HEALTH", "ENABLED", "LAST RUN", "OUTCOME", "ITEMS: NEW/UPD/SAME/UNSEEN",
+               "FAILURES", "LAST SUCCESS"]  # fmt: skip
+    notes = [f"{s.name}: UNHEALTHY: {clean_line(s.health_reason)}" for s in sources
+             if not s.healthy and s.health_reason]  # fmt: skip
+    notes += [f"{s.name}: {clean_line(s.last_error)}" for s in sources if s.last_error]
+    notes += [f"{s.name}: warning: {w}" for s in sources if (r := runs.get(s.id or 0))
+              for w in r.warnings]  # fmt: skip
+    return "\n".join([table(headers, rows), *(["", *notes] if notes else [])])

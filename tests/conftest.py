@@ -89,7 +89,8 @@ def _truncate(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE call_change, fetch_run, call, source, http_cache RESTART IDENTITY CASCADE"
+                "TRUNCATE call_change, source_event, fetch_run, call, source, http_cache "
+                "RESTART IDENTITY CASCADE"
             )
         )
 

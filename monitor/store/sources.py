@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from monitor.errors import ConfigError
 from monitor.store.db import Store
-from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source
+from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source, SourceEvent
 from sources.http import CachedResponse
 
 
@@ -101,20 +101,22 @@ def finish_run(
     run_id: int,
     *,
     counts: RunCounts | None = None,
+    items: int = 0,
     error: str | None = None,
     warnings: tuple[str, ...] = (),
     state: Mapping[str, Any] | None = None,
+    unhealthy_after: int = 2,
     session: Session | None = None,
 ) -> None:
-    """Close a run and update its source's health; ``error`` marks it failed. Two UPDATEs,
-    in the caller's transaction when ``session`` is given."""
+    """Close a run and update its source's health; ``error`` marks it failed. In the caller's
+    transaction when ``session`` is given. A change of health is recorded as a SourceEvent."""
     now = datetime.now(UTC)
     counts = counts or RunCounts()
     outcome = "error" if error else "ok"
     run_values = {
         "finished_at": now, "outcome": outcome, "error": error, "warnings": list(warnings),
         "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged,
-        "unseen": counts.unseen,
+        "unseen": counts.unseen, "items": items,
     }  # fmt: skip
     source_values: dict[str, Any] = {
         "last_run_at": now, "last_outcome": outcome, "last_error": error,
@@ -129,6 +131,54 @@ def finish_run(
     with store.joined(session) as tx:
         tx.execute(update(FetchRun).where(col(FetchRun.id) == run_id).values(**run_values))
         tx.execute(update(Source).where(col(Source.id) == owner).values(**source_values))
+        _record_health(tx, run_id, unhealthy_after, now)
+
+
+def health_problem(
+    failures: int, error: str | None, items: int | None, previous_items: int | None,
+    unhealthy_after: int,
+) -> str | None:  # fmt: skip
+    """Why a source is unhealthy after a run, or None. ``items`` is None for a failed run."""
+    if failures >= unhealthy_after:
+        return f"{failures} failed runs in a row; last error: {error}"
+    if items == 0 and previous_items:
+        return f"returned no items (it had {previous_items} before): a changed page or feed?"
+    return None
+
+
+def _record_health(tx: Session, run_id: int, unhealthy_after: int, now: datetime) -> None:
+    run = tx.get(FetchRun, run_id)
+    assert run is not None
+    source = tx.get(Source, run.source_id)
+    assert source is not None and source.id is not None
+    tx.refresh(source)
+    previous = tx.execute(
+        select(FetchRun.items)
+        .where(FetchRun.source_id == run.source_id, FetchRun.outcome == "ok")
+        .where(col(FetchRun.id) < run_id)
+        .order_by(col(FetchRun.id).desc())
+        .limit(1)
+    ).scalar()
+    items = run.items if run.outcome == "ok" else None
+    reason = health_problem(
+        source.consecutive_failures, source.last_error, items, previous, unhealthy_after
+    )
+    if (reason is None) == source.healthy:
+        return
+    source.healthy, source.health_reason = reason is None, reason
+    tx.add(source)
+    tx.add(SourceEvent(source_id=source.id, kind="healthy" if reason is None else "unhealthy",
+                       reason=reason or "recovered", at=now))  # fmt: skip
+
+
+def source_events(store: Store, name: str | None = None) -> list[tuple[str, SourceEvent]]:
+    """Health events, newest first, with the source's name."""
+    query = select(Source.name, SourceEvent).join(Source, col(Source.id) == SourceEvent.source_id)
+    if name:
+        query = query.where(Source.name == name)
+    with store.session() as session:
+        rows = session.exec(query.order_by(col(SourceEvent.id).desc()))
+        return [(source_name, event) for source_name, event in rows]
 
 
 def last_runs(store: Store) -> dict[int, FetchRun]:

@@ -63,6 +63,24 @@ class Source(SQLModel, table=True):
     last_outcome: str | None = Field(default=None, max_length=20)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     consecutive_failures: int = 0
+    healthy: bool = True
+    health_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class SourceEvent(SQLModel, table=True):
+    """A change in a source's health: ``unhealthy`` (with the reason) or ``healthy`` again."""
+
+    __tablename__ = "source_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=20)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: datetime | None = _when(nullable=False, index=True)
 
 
 class Call(SQLModel, table=True):
@@ -141,6 +159,7 @@ class FetchRun(SQLModel, table=True):
     updated: int = 0
     unchanged: int = 0
     unseen: int = 0
+    items: int = 0
     error: str | None = Field(default=None, sa_column=Column(Text))
     warnings: list[str] = _json(list)
 

@@ -147,7 +147,8 @@ def test_fetch_list_show_status(cli, search_2026) -> None:
     code, out, _ = cli("status", "--json")
     [health] = json.loads(out)
     assert health["outcome"] == "ok" and health["consecutive_failures"] == 0
-    assert health["counts"] == {"new": 0, "updated": 0, "unchanged": 10, "unseen": 0}
+    assert health["counts"] == {"new": 0, "updated": 0, "unchanged": 10, "unseen": 0, "items": 10}
+    assert health["healthy"] is True
 
 
 def test_fetch_exits_1_when_a_source_fails_and_status_shows_it(cli, search_2026) -> None:
@@ -187,9 +188,9 @@ def test_database_errors_are_reported_without_the_password(cli, monkeypatch) -> 
 
 def test_db_upgrade_and_current(cli) -> None:
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "revision 0001" in out
+    assert code == 0 and "revision 0002" in out
     code, out, _ = cli("db", "current")
-    assert "current 0001; head 0001" in out
+    assert "current 0002; head 0002" in out
 
 
 def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
