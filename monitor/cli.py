@@ -73,6 +73,14 @@ def _sources_parser(parser: argparse.ArgumentParser) -> None:
     _repeatable(update, "--set", "KEY=VALUE", "set a kind setting; repeatable")
     _repeatable(update, "--unset", "KEY", "restore a setting's default; repeatable")
     verbs.add_parser("list", help="list sources").add_argument("--json", action="store_true")
+    test = verbs.add_parser(
+        "test", help="fetch once and show what would be stored (stores nothing)"
+    )
+    test.add_argument("name", nargs="?", help="a configured source (or use --kind and --url)")
+    test.add_argument("--kind", help="source kind, to try a source before adding it")
+    test.add_argument("--url", help="base URL")
+    _repeatable(test, "--set", "KEY=VALUE", "a kind setting; repeatable")
+    test.add_argument("--limit", type=int, default=5, help="items to show (default 5)")
     verbs.add_parser("kinds", help="list source kinds and their settings")
     for verb in ("remove", "enable", "disable"):
         verbs.add_parser(verb, help=f"{verb} a source").add_argument("name")

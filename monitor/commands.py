@@ -16,7 +16,9 @@ from monitor.ingest import SourceReport, http_client, run_sources
 from monitor.store import sources as source_store
 from monitor.store.db import Store, open_store
 from monitor.store.views import get_call, list_calls
+from sources.errors import SourceError
 from sources.http import build_client
+from sources.records import SourceConfig
 from sources.registry import KINDS, get_kind
 from sources.settings import validate
 
@@ -81,6 +83,8 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     }  # fmt: skip
     if args.sources_command == "kinds":
         _source_kinds()
+    elif args.sources_command == "test":
+        return _source_test(args, settings)
     else:
         verbs[args.sources_command](args, open_store(settings.database_url))
     return 0
@@ -128,6 +132,33 @@ def _source_list(args: argparse.Namespace, store: Store) -> None:
          "settings": s.settings, "calls": counts.get(s.id or 0, 0)}
         for s in sources
     ])  # fmt: skip
+
+
+def _source_test(args: argparse.Namespace, settings: Settings) -> int:
+    """Fetch and parse once, print a preview; exit 1 when the source fails. Nothing stored."""
+    if args.name:
+        source = source_store.get_source(open_store(settings.database_url), args.name)
+        kind, url, given = get_kind(source.kind), args.url or source.url, dict(source.settings)
+        given.update(parse_sets(args.set))
+    elif args.kind:
+        kind, given = get_kind(args.kind), parse_sets(args.set)
+        url = args.url or kind.default_url
+    else:
+        raise ConfigError("give a source NAME, or --kind (and --url) to try a new source")
+    _check_url(url)
+    config = SourceConfig(args.name or "test", url, validate(kind.name, kind.settings, given))
+    with build_client(user_agent=settings.user_agent, timeout=settings.http_timeout) as raw:
+        http = http_client(settings, raw).with_budget(settings.fetch_budget)
+        try:
+            result = kind.fetch(http, config, None)
+            records = kind.parse(result, datetime.now(UTC))
+        except SourceError as exc:
+            print(f"FAILED: {exc.with_source(config.name)}")
+            if exc.hint:
+                print(f"hint: {exc.hint}")
+            return 1
+    print(output.preview(records, result.warnings, args.limit, settings.zone))
+    return 0
 
 
 def _source_remove(args: argparse.Namespace, store: Store) -> None:

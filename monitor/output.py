@@ -10,6 +10,7 @@ from typing import Any
 
 from monitor.store.tables import FetchRun, Source
 from monitor.store.views import CallView
+from sources.records import CallRecord
 from sources.text import clean_line
 
 
@@ -142,3 +143,28 @@ def status_table(sources: Sequence[Source], runs: dict[int, FetchRun], tz: tzinf
     notes += [f"{s.name}: warning: {w}" for s in sources if (r := runs.get(s.id or 0))
               for w in r.warnings]  # fmt: skip
     return "\n".join([table(headers, rows), *(["", *notes] if notes else [])])
+
+
+def preview(records: Sequence[CallRecord], warnings: Sequence[str], limit: int,
+            tz: tzinfo = UTC) -> str:  # fmt: skip
+    """What a source would store: counts, which fields it fills, the first items, warnings."""
+    total = len(records) or 1
+    filled = {
+        "deadlines": sum(bool(r.deadlines) for r in records),
+        "opening date": sum(r.opens is not None for r in records),
+        "description": sum(bool(r.description) for r in records),
+        "budget": sum(r.budget is not None for r in records),
+        "keywords": sum(bool(r.keywords) for r in records),
+    }
+    statuses = ", ".join(f"{s} {sum(r.status == s for r in records)}"
+                         for s in ("open", "forthcoming", "closed"))  # fmt: skip
+    lines = [f"{len(records)} calls would be stored ({statuses})",
+             "fields filled: " + ", ".join(f"{k} {v}/{len(records)} ({v * 100 // total}%)"
+                                           for k, v in filled.items())]  # fmt: skip
+    rows = [(r.status, day(r.deadlines[-1].at, tz) if r.deadlines else "-", r.identifier,
+             r.title, r.url) for r in records[:limit]]  # fmt: skip
+    if rows:
+        lines += ["", table(["STATUS", "LAST DEADLINE", "ID", "TITLE", "URL"], rows,
+                            {2: 40, 3: 60, 4: 70})]  # fmt: skip
+    lines += [f"warning: {clean_line(w)}" for w in warnings]
+    return "\n".join(lines)

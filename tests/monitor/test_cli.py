@@ -232,3 +232,28 @@ def test_fetch_on_a_terminal_shows_progress_and_the_summary(cli, monkeypatch, se
         monkeypatch.setattr(sys, "stderr", Terminal())
         code, out, _ = cli("fetch")
     assert code == 0 and "eu: ok new=10" in out
+
+
+def test_sources_test_previews_without_storing(cli) -> None:
+    from tests.conftest import FIXTURES
+
+    rss = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    with scripted_server() as server:
+        server.add("GET", "/rss", Reply(200, rss, {"Content-Type": "application/rss+xml"}))
+        server.add("GET", "/page", Reply(200, b"<html><body>no feed</body></html>",
+                                         {"Content-Type": "text/html"}))  # fmt: skip
+        code, out, _ = cli("sources", "test", "--kind", "feed", "--url", server.url + "/rss",
+                           "--limit", "3")  # fmt: skip
+        assert code == 0
+        assert out.startswith("13 calls would be stored (open 2, forthcoming 0, closed 11)")
+        assert "deadlines 3/13 (23%)" in out
+        assert "HORIZON-JU-GH-EDCTP3-2026-03-DIGIT-02" in out
+        code, out, _ = cli("sources", "test", "--kind", "feed", "--url", server.url + "/page")
+        assert code == 1 and "FAILED" in out and "expected a feed, got an HTML page" in out
+        add_source(cli, "eu", server.url)  # a stored source can be tested by name, too
+        code, out, _ = cli("sources", "test", "eu", "--url", server.url + "/rss",
+                           "--set", "check_total=false")  # fmt: skip
+        assert code == 1 and "FAILED" in out
+    assert json.loads(cli("calls", "list", "--json")[1]) == []
+    code, _, err = cli("sources", "test")
+    assert code == 2 and "give a source NAME" in err
