@@ -4,11 +4,10 @@ URL). Deadlines come from category fields and from the text; the id survives sha
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import feedparser
 from lxml import etree
@@ -19,7 +18,7 @@ from sources.errors import FetchError, ParseError
 from sources.http import HttpClient, ResponseCache
 from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
-from sources.settings import Setting, bounded_int, csv_list
+from sources.settings import Setting, bounded_int, clock_setting, csv_list, zone_setting
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
 
@@ -181,21 +180,6 @@ def _deadlines(entry: Mapping[str, Any], categories: list[tuple[str, str]],
     return sorted_deadlines(found)
 
 
-def _zone(text: str) -> str:
-    try:
-        ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {text!r}") from exc
-    return text
-
-
-def _clock(text: str) -> str:
-    if not re.fullmatch(r"\d{2}:\d{2}", text):
-        raise ValueError("use HH:MM")
-    time.fromisoformat(text)
-    return text
-
-
 def _lower_list(text: str) -> tuple[str, ...]:
     return tuple(v.lower() for v in csv_list(text))
 
@@ -224,8 +208,12 @@ KIND = SourceKind(
             "category domains kept as keywords (plain categories always are)",
             csv_list,
         ),
-        Setting("deadline_time", "17:00", "time of day given to date-only deadlines", _clock),
-        Setting("deadline_timezone", "Europe/Brussels", "time zone of those deadlines", _zone),
+        Setting(
+            "deadline_time", "17:00", "time of day given to date-only deadlines", clock_setting
+        ),
+        Setting(
+            "deadline_timezone", "Europe/Brussels", "time zone of those deadlines", zone_setting
+        ),
         Setting(
             "max_items", 1000, "refuse feeds with more items than this", bounded_int(1, 100_000)
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources import eu_ft, feed, grants_gov
+from sources import eu_ft, feed, grants_gov, page
 from sources.errors import SettingError
 from sources.kind import SourceKind
 
@@ -12,6 +12,7 @@ KINDS: dict[str, SourceKind] = {
         eu_ft.KIND,
         feed.KIND,
         grants_gov.KIND,
+        page.KIND,
     )
 }
 

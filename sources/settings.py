@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sources.errors import SettingError
 
@@ -87,3 +90,20 @@ def choice(*options: str) -> Callable[[str], str]:
         return text
 
     return parse
+
+
+def zone_setting(text: str) -> str:
+    """A setting parser for an IANA time zone name."""
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {text!r}") from exc
+    return text
+
+
+def clock_setting(text: str) -> str:
+    """A setting parser for a time of day, HH:MM."""
+    if not re.fullmatch(r"\d{2}:\d{2}", text):
+        raise ValueError("use HH:MM")
+    time.fromisoformat(text)
+    return text
