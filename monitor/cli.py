@@ -82,6 +82,19 @@ def _sources_parser(parser: argparse.ArgumentParser) -> None:
     _repeatable(test, "--set", "KEY=VALUE", "a kind setting; repeatable")
     test.add_argument("--limit", type=int, default=5, help="items to show (default 5)")
     verbs.add_parser("kinds", help="list source kinds and their settings")
+    catalogue = verbs.add_parser("import-catalogue", help="add the built-in catalogue of sources")
+    catalogue.add_argument(
+        "--enable-unverified",
+        action="store_true",
+        help="enable the unverified entries too (they are added disabled)",
+    )
+    catalogue.add_argument("--replace", action="store_true", help="overwrite same-named sources")
+    export = verbs.add_parser("export", help="write the sources as TOML (or OPML for feeds)")
+    export.add_argument("--format", choices=["toml", "opml"], default="toml")
+    export.add_argument("--output", metavar="FILE", help="default: standard output")
+    imp = verbs.add_parser("import", help="add sources from a TOML or OPML file")
+    imp.add_argument("file")
+    imp.add_argument("--replace", action="store_true", help="overwrite same-named sources")
     for verb in ("remove", "enable", "disable"):
         verbs.add_parser(verb, help=f"{verb} a source").add_argument("name")
 

@@ -6,10 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from monitor import output
+from monitor import catalogue, output
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.ingest import SourceReport, http_client, run_sources
@@ -85,6 +87,8 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
         _source_kinds()
     elif args.sources_command == "test":
         return _source_test(args, settings)
+    elif args.sources_command in ("import-catalogue", "import", "export"):
+        return _source_lists(args, open_store(settings.database_url))
     else:
         verbs[args.sources_command](args, open_store(settings.database_url))
     return 0
@@ -129,7 +133,7 @@ def _source_list(args: argparse.Namespace, store: Store) -> None:
         return
     _print_json([
         {"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
-         "settings": s.settings, "calls": counts.get(s.id or 0, 0)}
+         "settings": s.settings, "info": s.info, "calls": counts.get(s.id or 0, 0)}
         for s in sources
     ])  # fmt: skip
 
@@ -158,6 +162,40 @@ def _source_test(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"hint: {exc.hint}")
             return 1
     print(output.preview(records, result.warnings, args.limit, settings.zone))
+    return 0
+
+
+def _source_lists(args: argparse.Namespace, store: Store) -> int:
+    """import-catalogue, import FILE, export: a curator's list in and out."""
+    if args.sources_command == "export":
+        sources = source_store.list_sources(store)
+        text = catalogue.write_opml(sources) if args.format == "opml" else catalogue.write_toml(
+            sources)  # fmt: skip
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"wrote {len(sources)} sources to {args.output}")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.sources_command == "import-catalogue":
+        specs = catalogue.load_catalogue()
+        if args.enable_unverified:
+            specs = [replace(spec, enabled=True) for spec in specs]
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise ConfigError(f"{path} not found")
+        content = path.read_bytes()
+        if path.suffix.lower() in (".opml", ".xml") or content.lstrip()[:1] == b"<":
+            specs = catalogue.read_opml(content, str(path))
+        else:
+            specs = catalogue.read_toml(content.decode("utf-8", errors="replace"), str(path))
+    added, skipped = catalogue.import_specs(store, specs, replace=args.replace)
+    disabled = [s.name for s in specs if s.name in added and not s.enabled]
+    print(f"added {len(added)} sources ({len(disabled)} disabled until verified: test them with "
+          "`sources test NAME`, then `sources enable NAME`)")  # fmt: skip
+    for line in skipped:
+        print(f"skipped {line}")
     return 0
 
 

@@ -118,10 +118,17 @@ def _short(value: Any) -> str:
 
 def sources_table(sources: Sequence[Source], counts: dict[int, int]) -> str:
     rows = [
-        (s.name, s.kind, "yes" if s.enabled else "no", counts.get(s.id or 0, 0), s.url)
+        (s.name, s.kind, "yes" if s.enabled else "no", _verified(s.info),
+         counts.get(s.id or 0, 0), s.url)
         for s in sources
-    ]
-    return table(["NAME", "KIND", "ENABLED", "CALLS", "URL"], rows)
+    ]  # fmt: skip
+    return table(["NAME", "KIND", "ENABLED", "VERIFIED", "CALLS", "URL"], rows)
+
+
+def _verified(info: dict[str, Any]) -> str:
+    if "verified" not in info:
+        return "-"
+    return "yes" if info["verified"] else "no"
 
 
 def status_table(sources: Sequence[Source], runs: dict[int, FetchRun], tz: tzinfo = UTC) -> str:

@@ -24,7 +24,16 @@ class RunCounts:
     unseen: int = 0
 
 
-def add_source(store: Store, name: str, kind: str, url: str, settings: Mapping[str, Any]) -> Source:
+def add_source(
+    store: Store,
+    name: str,
+    kind: str,
+    url: str,
+    settings: Mapping[str, Any],
+    *,
+    enabled: bool = True,
+    info: Mapping[str, Any] | None = None,
+) -> Source:
     """Create a source; ConfigError if the name is taken."""
     with store.session() as session:
         if session.exec(select(Source).where(Source.name == name)).first():
@@ -32,9 +41,8 @@ def add_source(store: Store, name: str, kind: str, url: str, settings: Mapping[s
                 f"a source named {name!r} already exists",
                 hint="Pick another name, or `sources remove` the old one first.",
             )
-        source = Source(
-            name=name, kind=kind, url=url, settings=dict(settings), created_at=datetime.now(UTC)
-        )
+        source = Source(name=name, kind=kind, url=url, settings=dict(settings), enabled=enabled,
+                        info=dict(info or {}), created_at=datetime.now(UTC))  # fmt: skip
         session.add(source)
         session.flush()
         session.refresh(source)

@@ -55,6 +55,7 @@ class Source(SQLModel, table=True):
     kind: str = Field(max_length=50)
     url: str = Field(sa_column=Column(Text, nullable=False))
     settings: dict[str, Any] = _json(dict)
+    info: dict[str, Any] = _json(dict)  # curator's notes: funder, regions, countries, verified
     state: dict[str, Any] = _json(dict)
     enabled: bool = True
     created_at: datetime | None = _when(nullable=False)

@@ -13,20 +13,6 @@ from tests.conftest import CALL_JSON_FIELDS
 from tests.httpserver import Reply, scripted_server
 
 
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("FUNDING_MONITOR_DATABASE_URL", db_url)
-    monkeypatch.setenv("FUNDING_MONITOR_FETCH_ORIGIN_INTERVAL", "0")
-    monkeypatch.chdir(tmp_path)
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
-
 def add_source(cli, name: str, base: str, *extra: str) -> None:
     """Add an eu-ft source pointing at a loopback server, with no pause between pages."""
     code, _, err = cli(
@@ -188,9 +174,9 @@ def test_database_errors_are_reported_without_the_password(cli, monkeypatch) -> 
 
 def test_db_upgrade_and_current(cli) -> None:
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "revision 0002" in out
+    assert code == 0 and "revision 0003" in out
     code, out, _ = cli("db", "current")
-    assert "current 0002; head 0002" in out
+    assert "current 0003; head 0003" in out
 
 
 def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
