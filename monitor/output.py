@@ -77,6 +77,10 @@ def call_detail(call: CallView, tz: tzinfo = UTC) -> str:
         f"  action types  {', '.join(call.action_types) or '-'}",
         f"  keywords      {', '.join(call.keywords) or '-'}",
         f"  url           {call.url}",
+        *(
+            f"  also listed   by {link['source']} (call {link['id']}): {link['url']}"
+            for link in call.also_listed
+        ),
         f"  first seen    {stamp(call.first_seen, tz)}",
         f"  last seen     {stamp(call.last_seen, tz)}"
         + (

@@ -12,6 +12,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from monitor.store.db import Store
+from monitor.store.links import link_new_calls
 from monitor.store.sources import RunCounts
 from monitor.store.tables import Call, CallChange, Source
 from sources.records import CallRecord, Deadline
@@ -183,8 +184,10 @@ def upsert_calls(
             )
         }
         plan = _plan(incoming, known, now)
-        for call_id in _insert(session, source_id, plan.fresh):
+        new_ids = _insert(session, source_id, plan.fresh)
+        for call_id in new_ids:
             event(call_id, "new")
+        link_new_calls(session, source_id, new_ids)
         _update_changed(session, plan.changed, now, event)
         for call_id in plan.back:
             event(call_id, "reappeared")

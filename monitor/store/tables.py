@@ -118,6 +118,11 @@ class Call(SQLModel, table=True):
     last_seen: datetime | None = _when(nullable=False)
     last_changed: datetime | None = _when(nullable=False)
     unseen_since: datetime | None = _when()
+    # The same call as published by another source, which came first (see monitor/matching.py).
+    same_as_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("call.id", ondelete="SET NULL"), index=True),
+    )
 
 
 class CallChange(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -54,6 +54,7 @@ class CallView:
     unseen_since: datetime | None
     tags: list[str] = field(default_factory=list)
     changes: list[ChangeView] = field(default_factory=list)
+    also_listed: list[dict[str, Any]] = field(default_factory=list)  # the same call elsewhere
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``calls list --json`` (ISO 8601 datetimes with offsets)."""
@@ -81,6 +82,8 @@ class CallView:
             "currency": self.currency,
             "keywords": self.keywords,
             "tags": self.tags,
+            "sources": [self.source, *(link["source"] for link in self.also_listed)],
+            "also_listed": self.also_listed,
             "first_seen": _iso(self.first_seen),
             "last_seen": _iso(self.last_seen),
             "last_changed": _iso(self.last_changed),
@@ -175,10 +178,14 @@ def list_calls(
         )
     if source:
         query = query.where(Source.name == source)
+    else:  # one call per call: a copy from a second source is shown as a link of the first
+        query = query.where(col(Call.same_as_id).is_(None))
     if deadline_before or status in ("open", "forthcoming"):
         query = query.where(or_(col(Call.last_deadline).is_(None), col(Call.last_deadline) >= now))
     with store.session() as session:
         views = [_view(call, name, seen, now) for call, name, seen in session.exec(query)]
+        links = _links(session, [v.id for v in views])
+    views = [replace(v, also_listed=links[v.id]) if v.id in links else v for v in views]
     if status:
         views = [v for v in views if v.status == status]
     if deadline_before:
@@ -187,6 +194,22 @@ def list_calls(
     far = datetime.max.replace(tzinfo=UTC)
     views.sort(key=lambda v: (v.next_deadline or far, v.identifier))
     return views[:limit] if limit else views
+
+
+def _links(session: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """For each call id, the same call as stored from other sources."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = (
+            select(Call.same_as_id, Call.id, Call.url, Source.name)
+            .join(Source, col(Source.id) == Call.source_id)
+            .where(col(Call.same_as_id).in_(chunk))
+            .order_by(col(Call.id))
+        )
+        for primary, call_id, url, name in session.exec(query):
+            found.setdefault(primary, []).append({"source": name, "id": call_id, "url": url})
+    return found
 
 
 def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
@@ -204,5 +227,5 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
             select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
         )
         history = [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
-    view = _view(call, name, listed, now)
-    return CallView(**{**view.__dict__, "changes": history})
+        links = _links(session, [call_id]).get(call_id, [])
+    return replace(_view(call, name, listed, now), changes=history, also_listed=links)

@@ -1,0 +1,72 @@
+"""Is it the same call? Pure rules for recognising one call published by two sources (an EU
+topic on the portal and in a funder's feed): canonical identifiers, then normalised links, then
+title + funder + deadline. The rules err on the side of keeping calls apart."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+# An EU topic identifier: programme prefix, year, parts ("HORIZON-JU-GH-EDCTP3-2026-03-DIGIT-02").
+EU_TOPIC = re.compile(r"^[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*-20\d\d(?:-[A-Za-z0-9]+)+$")
+TITLE_SIMILARITY = 0.92
+FUNDER_SIMILARITY = 0.6
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What matching needs to know of a call."""
+
+    id: int
+    source_id: int
+    identifier: str
+    url: str
+    title: str
+    funder: str
+    deadline_days: frozenset[str]
+
+
+def canonical_identifier(identifier: str) -> str | None:
+    """An identifier two funders would both use (EU topic ids), normalised; else None."""
+    text = identifier.strip()
+    return text.upper() if EU_TOPIC.match(text.upper()) else None
+
+
+def same_call(a: Candidate, b: Candidate) -> str | None:
+    """Why ``a`` and ``b`` are one call, or None. Calls of one source are never merged."""
+    if a.source_id == b.source_id:
+        return None
+    ident_a, ident_b = canonical_identifier(a.identifier), canonical_identifier(b.identifier)
+    if ident_a and ident_b:
+        return "identifier" if ident_a == ident_b else None  # two different topics
+    if a.url and a.url == b.url and not _generic(a.url):
+        return "url" if _similar(a.title, b.title, 0.5) else None
+    if (
+        a.deadline_days
+        and a.deadline_days == b.deadline_days
+        and _similar(a.title, b.title, TITLE_SIMILARITY)
+        and _similar(a.funder, b.funder, FUNDER_SIMILARITY)
+    ):
+        return "title, funder and deadline"
+    return None
+
+
+def _generic(url: str) -> bool:
+    """A link shared by many items (a listing page, a document) proves nothing."""
+    path = url.split("://", 1)[-1].split("/", 1)[-1].rstrip("/")
+    return path.count("/") < 1 and len(path) < 12
+
+
+def normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w]+", " ", folded).split())
+
+
+def _similar(a: str, b: str, threshold: float) -> bool:
+    left, right = normalise(a), normalise(b)
+    if not left or not right:
+        return False
+    return left == right or SequenceMatcher(None, left, right).ratio() >= threshold

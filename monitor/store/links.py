@@ -1,0 +1,63 @@
+"""Linking a source's new calls to the same call already stored from another source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session, col
+
+from monitor.matching import Candidate, canonical_identifier, same_call
+from monitor.store.tables import Call
+
+_FIELDS: tuple[Any, ...] = tuple(
+    col(field)
+    for field in (Call.id, Call.source_id, Call.identifier, Call.url, Call.title, Call.funder,
+                  Call.deadlines, Call.last_deadline)
+)  # fmt: skip
+
+
+def _candidate(row: Any) -> Candidate:
+    days = frozenset(d["at"][:10] for d in row.deadlines or ())
+    return Candidate(row.id, row.source_id, row.identifier, row.url, row.title, row.funder, days)
+
+
+def link_new_calls(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
+    """Point each new call of ``source_id`` at the earliest matching call of another source
+    (``same_as_id``); returns how many were linked. Indexed lookups, 500 calls at a time."""
+    return sum(
+        _link(session, source_id, new_ids[start : start + 500])
+        for start in range(0, len(new_ids), 500)
+    )
+
+
+def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
+    if not new_ids:
+        return 0
+    rows = list(session.execute(select(*_FIELDS).where(col(Call.id).in_(new_ids))))
+    fresh = [_candidate(row) for row in rows]
+    identifiers = {i for c in fresh if (i := canonical_identifier(c.identifier))}
+    urls = {c.url for c in fresh}
+    deadlines = {row.last_deadline for row in rows if row.last_deadline}
+    query = (
+        select(*_FIELDS)
+        .where(
+            col(Call.source_id) != source_id,
+            col(Call.same_as_id).is_(None),
+            or_(
+                func.upper(Call.identifier).in_(identifiers or {""}),
+                col(Call.url).in_(urls or {""}),
+                col(Call.last_deadline).in_(deadlines or {None}),
+            ),
+        )
+        .order_by(col(Call.id))
+    )
+    others = [_candidate(r) for r in session.execute(query)]
+    linked = 0
+    for call in fresh:
+        match = next((other for other in others if same_call(call, other)), None)
+        if match is not None:
+            session.execute(update(Call).where(col(Call.id) == call.id).values(same_as_id=match.id))
+            linked += 1
+    return linked
