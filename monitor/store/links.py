@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
 from monitor.matching import Candidate, canonical_identifier, same_call
@@ -26,6 +26,9 @@ def _candidate(row: Any) -> Candidate:
 def link_new_calls(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
     """Point each new call of ``source_id`` at the earliest matching call of another source
     (``same_as_id``); returns how many were linked. Indexed lookups, 500 calls at a time."""
+    others = select(col(Call.id)).where(col(Call.source_id) != source_id).limit(1)
+    if not new_ids or session.execute(others).first() is None:
+        return 0  # nothing from any other source to match against
     return sum(
         _link(session, source_id, new_ids[start : start + 500])
         for start in range(0, len(new_ids), 500)
@@ -37,7 +40,8 @@ def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
         return 0
     rows = list(session.execute(select(*_FIELDS).where(col(Call.id).in_(new_ids))))
     fresh = [_candidate(row) for row in rows]
-    identifiers = {i for c in fresh if (i := canonical_identifier(c.identifier))}
+    # Both sides keep the portal's spelling of EU ids, so the plain (indexed) column is compared.
+    identifiers = {c.identifier for c in fresh if canonical_identifier(c.identifier)}
     urls = {c.url for c in fresh}
     deadlines = {row.last_deadline for row in rows if row.last_deadline}
     query = (
@@ -46,7 +50,7 @@ def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
             col(Call.source_id) != source_id,
             col(Call.same_as_id).is_(None),
             or_(
-                func.upper(Call.identifier).in_(identifiers or {""}),
+                col(Call.identifier).in_(identifiers or {""}),
                 col(Call.url).in_(urls or {""}),
                 col(Call.last_deadline).in_(deadlines or {None}),
             ),
