@@ -153,6 +153,12 @@ def main() -> int:
     parser.add_argument("--origins", type=int, default=40)
     parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--workers", type=int, default=80)
+    parser.add_argument(
+        "--skip-baseline",
+        type=float,
+        metavar="SECONDS",
+        help="skip the sequential run and use this figure from an earlier one",
+    )
     args = parser.parse_args()
     counters = Counters()
     bodies = {f"/feed/{n}": feed_body(n) for n in range(args.sources)}
@@ -163,7 +169,11 @@ def main() -> int:
         print(f"{args.sources} feed sources on {args.origins} loopback origins, "
               f"{args.delay * 1000:.0f} ms per answer, {args.workers} workers")  # fmt: skip
         results = {}
+        if args.skip_baseline:
+            results["sequential baseline"] = args.skip_baseline
         for label, workers in (("sequential baseline", 1), ("concurrent", args.workers)):
+            if label in results:
+                continue
             store = open_store(f"sqlite:///{tmp}/{label[:3]}.db")
             for n in range(args.sources):
                 url = f"{urls[n % len(urls)]}/feed/{n}"

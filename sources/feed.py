@@ -4,6 +4,7 @@ URL). Deadlines come from category fields and from the text; the id survives sha
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
@@ -22,6 +23,7 @@ from sources.settings import Setting, bounded_int, clock_setting, csv_list, zone
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
 
+logger = logging.getLogger(__name__)
 ATOM = "{http://www.w3.org/2005/Atom}id"
 STATUS_WORDS = {
     "open": "open", "opened": "open", "ongoing": "open", "closed": "closed",
@@ -31,26 +33,29 @@ STATUS_WORDS = {
 
 
 def fetch(http: HttpClient, config: SourceConfig, cache: ResponseCache | None) -> FetchResult:
-    """GET the feed (conditionally) and decode it; ParseError when it is not a feed."""
+    """GET the feed (conditionally). The bytes and headers go to ``parse`` (I/O only here)."""
     try:
         response = http.get(config.url, cache=cache)
     except FetchError as exc:
         raise exc.located(config.name, config.url) from exc
-    data = decode(response.content, response.headers, config.url, config.name)
-    if len(data["entries"]) > config.settings["max_items"]:
+    data = {"content": response.content, "headers": dict(response.headers)}
+    return FetchResult(config.name, (Page(config.url, 1, data),), {}, dict(config.state), (),
+                       config.settings)  # fmt: skip
+
+
+def decoded(page: Page, source: str, max_items: int) -> dict[str, Any]:
+    """The page's feed, decoded (fetch keeps bytes; a test may hand in a decoded feed)."""
+    if "entries" in page.data:
+        return dict(page.data)
+    feed = decode(page.data["content"], page.data["headers"], page.url, source)
+    if len(feed["entries"]) > max_items:
         raise ParseError(
-            f"{len(data['entries'])} items, more than max_items={config.settings['max_items']}",
-            source=config.name, url=config.url, hint="Is this really a feed of calls?",
+            f"{len(feed['entries'])} items, more than max_items={max_items}",
+            source=source, url=page.url, hint="Is this really a feed of calls?",
         )  # fmt: skip
-    warnings: tuple[str, ...] = ()
-    if data["problem"]:
-        warnings = (f"feed is not well-formed, read anyway: {data['problem']}",)
-    previous = config.state.get("items")
-    if isinstance(previous, int) and previous > 0 and not data["entries"]:
-        warnings += (f"the feed returned no items (it had {previous} last time)",)
-    state = {**config.state, "items": len(data["entries"])}
-    page = Page(config.url, 1, data)
-    return FetchResult(config.name, (page,), {}, state, warnings, config.settings)
+    if feed["problem"]:
+        logger.warning("source=%s feed not well-formed, read anyway: %s", source, feed["problem"])
+    return feed
 
 
 def decode(content: bytes, headers: Mapping[str, str], url: str, source: str) -> dict[str, Any]:
@@ -96,14 +101,16 @@ def _entry(entry: Any, atom_id: str | None) -> dict[str, Any]:
 
 
 def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
-    """One record per distinct item id; later duplicates of an id are dropped."""
+    """One record per distinct item id; later duplicates of an id are dropped. Raises
+    ParseError for a page that is not a feed, or one with more than ``max_items`` items."""
     settings = result.settings
     records: dict[str, CallRecord] = {}
     for page in result.pages:
-        entries = page.data["entries"]
+        feed = decoded(page, result.source, settings["max_items"])
+        entries = feed["entries"]
         guids = [e["guid"] for e in entries]
         for entry in entries:
-            record = to_record(entry, guids.count(entry["guid"]) > 1, settings, page.data, now)
+            record = to_record(entry, guids.count(entry["guid"]) > 1, settings, feed, now)
             if record is not None:
                 records.setdefault(record.external_id, record)
     return list(records.values())

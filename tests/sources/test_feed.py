@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -142,14 +143,21 @@ def test_conditional_get_and_unchanged_reparse(server, now) -> None:
     second = run_fetch(server, cache=cache)
     assert server.requests[1]["headers"]["If-None-Match"] == '"v1"'
     assert feed.parse(first, now) == feed.parse(second, now)
-    assert second.state == {"items": 13}
+    assert len(feed.parse(second, now)) == 13
 
 
-def test_a_feed_that_empties_is_warned_about(server) -> None:
+def test_an_empty_feed_is_no_error_here(server, now) -> None:
+    # It is valid; the monitor's health check turns the source unhealthy if it had items.
     empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
     server.add("GET", "/feed", Reply(200, empty, RSS))
-    result = run_fetch(server, state={"items": 13})
-    assert result.warnings == ("the feed returned no items (it had 13 last time)",)
+    assert feed.parse(run_fetch(server), now) == []
+
+
+def test_too_many_items_is_a_parse_error(server, now) -> None:
+    server.add("GET", "/feed", Reply(200, EDCTP3, RSS))
+    result = run_fetch(server)
+    with pytest.raises(ParseError, match="13 items, more than max_items=5"):
+        feed.parse(replace(result, settings=settings(max_items="5")), now)
 
 
 def test_a_403_to_bots_is_a_fetch_error_naming_the_source(server) -> None:
