@@ -5,6 +5,7 @@ selectors (item, title, link, deadline, summary) or a path into JSON, embedded i
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
@@ -25,25 +26,34 @@ from sources.settings import Setting, bounded_int, choice, clock_setting, zone_s
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
 
+logger = logging.getLogger(__name__)
+
 
 def fetch(http: HttpClient, config: SourceConfig, cache: ResponseCache | None) -> FetchResult:
-    """GET the page (conditionally) and pull out its items as plain dicts."""
+    """GET the page (conditionally) and decode its text; ``parse`` pulls out the items."""
     try:
         response = http.get(config.url, cache=cache)
     except FetchError as exc:
         raise exc.located(config.name, config.url) from exc
     text = response.content.decode(_charset(response.headers), errors="replace")
-    settings = config.settings
+    page = Page(config.url, 1, {"text": text})
+    return FetchResult(config.name, (page,), {}, dict(config.state), (), config.settings)
+
+
+def items_of(page: Page, settings: Mapping[str, Any], source: str) -> list[dict[str, str]]:
+    """The page's items as plain dicts. Raises ParseError when the page cannot be read as
+    configured, or holds more than ``max_items``; no match at all is logged (the monitor's
+    health check turns the source unhealthy when it used to have items)."""
     if settings["mode"] == "css":
-        items = css_items(text, config.url, settings, config.name)
+        items = css_items(page.data["text"], page.url, settings, source)
     else:
-        items = json_items(text, settings, config.name, config.url)
+        items = json_items(page.data["text"], settings, source, page.url)
     if len(items) > settings["max_items"]:
         raise ParseError(f"{len(items)} items, more than max_items={settings['max_items']}",
-                         source=config.name, url=config.url)  # fmt: skip
-    warnings = () if items else ("no items matched: has the page changed?",)
-    page = Page(config.url, 1, {"items": items})
-    return FetchResult(config.name, (page,), {}, dict(config.state), warnings, settings)
+                         source=source, url=page.url)  # fmt: skip
+    if not items:
+        logger.warning("source=%s no items matched on %s: has the page changed?", source, page.url)
+    return items
 
 
 def _charset(headers: Mapping[str, str]) -> str:
@@ -155,7 +165,7 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
     settings = result.settings
     records: dict[str, CallRecord] = {}
     for page in result.pages:
-        for item in page.data["items"]:
+        for item in items_of(page, settings, result.source):
             record = to_record(item, settings, now)
             if record is not None:
                 records.setdefault(record.external_id, record)
