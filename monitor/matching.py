@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 # An EU topic identifier: programme prefix, year, parts ("HORIZON-JU-GH-EDCTP3-2026-03-DIGIT-02").
@@ -17,7 +17,7 @@ FUNDER_SIMILARITY = 0.6
 
 @dataclass(frozen=True)
 class Candidate:
-    """What matching needs to know of a call."""
+    """What matching needs to know of a call (titles and funders normalised once, here)."""
 
     id: int
     source_id: int
@@ -26,6 +26,12 @@ class Candidate:
     title: str
     funder: str
     deadline_days: frozenset[str]
+    norm_title: str = field(init=False, repr=False, compare=False)
+    norm_funder: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "norm_title", normalise(self.title))
+        object.__setattr__(self, "norm_funder", normalise(self.funder))
 
 
 def canonical_identifier(identifier: str) -> str | None:
@@ -42,12 +48,12 @@ def same_call(a: Candidate, b: Candidate) -> str | None:
     if ident_a and ident_b:
         return "identifier" if ident_a == ident_b else None  # two different topics
     if a.url and a.url == b.url and not _generic(a.url):
-        return "url" if _similar(a.title, b.title, 0.5) else None
+        return "url" if _similar(a.norm_title, b.norm_title, 0.5) else None
     if (
         a.deadline_days
         and a.deadline_days == b.deadline_days
-        and _similar(a.title, b.title, TITLE_SIMILARITY)
-        and _similar(a.funder, b.funder, FUNDER_SIMILARITY)
+        and _similar(a.norm_funder, b.norm_funder, FUNDER_SIMILARITY)
+        and _similar(a.norm_title, b.norm_title, TITLE_SIMILARITY)
     ):
         return "title, funder and deadline"
     return None
@@ -65,8 +71,15 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", folded).split())
 
 
-def _similar(a: str, b: str, threshold: float) -> bool:
-    left, right = normalise(a), normalise(b)
+def _similar(left: str, right: str, threshold: float) -> bool:
+    """Normalised texts alike at ``threshold`` (cheap upper bounds are tried first)."""
     if not left or not right:
         return False
-    return left == right or SequenceMatcher(None, left, right).ratio() >= threshold
+    if left == right:
+        return True
+    matcher = SequenceMatcher(None, left, right, autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= threshold
+        and matcher.quick_ratio() >= threshold
+        and matcher.ratio() >= threshold
+    )

@@ -35,6 +35,14 @@ def link_new_calls(session: Session, source_id: int, new_ids: Sequence[int]) -> 
     )
 
 
+def _keys(call: Candidate) -> list[tuple[str, object]]:
+    """What a match can rest on: the identifier, the link, the (non-empty) deadline dates."""
+    keys: list[tuple[str, object]] = [("id", call.identifier), ("url", call.url)]
+    if call.deadline_days:
+        keys.append(("days", call.deadline_days))
+    return keys
+
+
 def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
     if not new_ids:
         return 0
@@ -57,10 +65,17 @@ def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
         )
         .order_by(col(Call.id))
     )
-    others = [_candidate(r) for r in session.execute(query)]
+    # Index the candidates by what can make them match, so each new call meets only its own.
+    by_key: dict[object, list[Candidate]] = {}
+    for row in session.execute(query):
+        other = _candidate(row)
+        for key in _keys(other):
+            by_key.setdefault(key, []).append(other)
     linked = 0
     for call in fresh:
-        match = next((other for other in others if same_call(call, other)), None)
+        pool = sorted({o.id: o for key in _keys(call) for o in by_key.get(key, [])}.values(),
+                      key=lambda o: o.id)  # fmt: skip
+        match = next((other for other in pool if same_call(call, other)), None)
         if match is not None:
             session.execute(update(Call).where(col(Call.id) == call.id).values(same_as_id=match.id))
             linked += 1
