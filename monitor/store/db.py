@@ -38,6 +38,8 @@ class Store:
         kwargs: dict[str, object] = {"json_serializer": _json_dumps}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": 30}
+        else:  # fetch threads read the HTTP cache while the main thread writes: room for both
+            kwargs.update(pool_size=10, max_overflow=40, pool_pre_ping=True)
         try:
             self.engine: Engine = create_engine(url, **kwargs)
         except (ArgumentError, ImportError) as exc:
