@@ -43,6 +43,14 @@ def _when(nullable: bool = True, index: bool = False) -> Any:
     )
 
 
+def _ref(target: str, *, required: bool = True, index: bool = True) -> Any:
+    """An integer foreign key: required ones cascade deletes, optional ones become NULL."""
+    ondelete = "CASCADE" if required else "SET NULL"
+    column = Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=not required,
+                    index=index)  # fmt: skip
+    return Field(default=None, sa_column=column) if not required else Field(sa_column=column)
+
+
 def _json(default: Any) -> Any:
     return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
 
@@ -74,11 +82,7 @@ class SourceEvent(SQLModel, table=True):
     __tablename__ = "source_event"
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    source_id: int = _ref("source.id")
     kind: str = Field(max_length=20)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     at: datetime | None = _when(nullable=False, index=True)
@@ -90,9 +94,7 @@ class Call(SQLModel, table=True):
     __table_args__ = (Unique("source_id", "external_id", name="uq_call_source_external"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False)
-    )
+    source_id: int = _ref("source.id", index=False)
     external_id: str = Field(max_length=300)
     identifier: str = Field(max_length=300, index=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
@@ -119,10 +121,7 @@ class Call(SQLModel, table=True):
     last_changed: datetime | None = _when(nullable=False)
     unseen_since: datetime | None = _when()
     # The same call as published by another source, which came first (see monitor/matching.py).
-    same_as_id: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("call.id", ondelete="SET NULL"), index=True),
-    )
+    same_as_id: int | None = _ref("call.id", required=False)
 
 
 class CallChange(SQLModel, table=True):
@@ -132,15 +131,8 @@ class CallChange(SQLModel, table=True):
     __tablename__ = "call_change"
 
     id: int | None = Field(default=None, primary_key=True)
-    call_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("call.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
-    run_id: int | None = Field(
-        default=None,
-        sa_column=Column(Integer, ForeignKey("fetch_run.id", ondelete="SET NULL"), index=True),
-    )
+    call_id: int = _ref("call.id")
+    run_id: int | None = _ref("fetch_run.id", required=False)
     kind: str = Field(max_length=40, index=True)
     old: Any = Field(default=None, sa_column=Column(JSON))
     new: Any = Field(default=None, sa_column=Column(JSON))
@@ -153,11 +145,7 @@ class FetchRun(SQLModel, table=True):
     __tablename__ = "fetch_run"
 
     id: int | None = Field(default=None, primary_key=True)
-    source_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("source.id", ondelete="CASCADE"), nullable=False, index=True
-        )
-    )
+    source_id: int = _ref("source.id")
     started_at: datetime | None = _when(nullable=False)
     finished_at: datetime | None = _when()
     outcome: str = Field(default="running", max_length=20)
