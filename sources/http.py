@@ -262,7 +262,7 @@ class HttpClient:
         remaining = self.deadline - time.monotonic() if self.deadline is not None else None
         if remaining is not None:
             wait = min(wait, max(0.0, remaining))
-        if isinstance(exc, _Retryable):
+        if isinstance(exc, _Retryable) and state.attempt_number < self.attempts:
             logger.warning(
                 "retry url=%s attempt=%d wait=%.2fs reason=%s",
                 exc.error.url,

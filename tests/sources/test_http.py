@@ -85,3 +85,12 @@ def test_a_time_budget_stops_a_slow_source() -> None:
         with pytest.raises(FetchError) as caught:
             http.get(server.url + "/slow")  # answers in 1 s: only the budget can stop it
     assert "time budget" in str(caught.value) or "timed out" in str(caught.value)
+
+
+def test_retries_are_logged_only_when_one_follows(caplog) -> None:
+    with httpx.Client() as client:
+        http = HttpClient(client, attempts=2, backoff=0, sleep=lambda s: None)
+        with pytest.raises(FetchError):
+            http.get("http://127.0.0.1:9/nothing-listens-here")
+    retries = [r for r in caplog.records if r.getMessage().startswith("retry ")]
+    assert len(retries) == 1 and "attempt=1" in retries[0].getMessage()
