@@ -181,11 +181,11 @@ def to_record(item: Mapping[str, str], settings: Mapping[str, Any], now: datetim
     external_id = clean_line(item["id"])[:300] or url[:300]
     zone = ZoneInfo(settings["deadline_timezone"])
     at = time.fromisoformat(settings["deadline_time"])
-    deadlines = [Deadline(datetime.combine(day, at, zone), raw, True)
-                 for day, raw in _dates(item["deadline"])]  # fmt: skip
+    deadlines = sorted_deadlines(Deadline(datetime.combine(day, at, zone), raw, True)
+                                 for day, raw in _dates(item["deadline"]))  # fmt: skip
     opens_day = _dates(item["opens"])
     opens = datetime.combine(opens_day[0][0], time(0, 0), zone) if opens_day else None
-    status, flags = compute_status(opens, sorted_deadlines(deadlines), None, now)
+    status, flags = compute_status(opens, deadlines, None, now)
     return CallRecord(
         external_id=external_id,
         identifier=eu_topic_id(link) or external_id,
@@ -196,7 +196,7 @@ def to_record(item: Mapping[str, str], settings: Mapping[str, Any], now: datetim
         status=status,
         description=item["summary"],
         opens=opens,
-        deadlines=sorted_deadlines(deadlines),
+        deadlines=deadlines,
         flags=flags,
     )
 
