@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from monitor.ingest import run_sources  # noqa: E402
+from monitor.parse_pool import default_processes  # noqa: E402
 from monitor.store import sources as source_store  # noqa: E402
 from monitor.store.db import open_store  # noqa: E402
 from sources.http import HttpClient, build_client  # noqa: E402
@@ -64,9 +65,13 @@ class Counters:
 
 
 def feed_body(n: int) -> bytes:
-    """A recorded feed, varied per source so that every source has its own items."""
+    """A recorded feed, varied per source so that every source has its own items: distinct
+    ids, titles and links (200 real funders do not link to one another's documents, and
+    items sharing a link and a title would rightly be linked as one call)."""
     raw = FEEDS[n % len(FEEDS)].read_bytes().decode("utf-8")
-    return raw.replace("node/", f"node/s{n}-").replace("<title>", f"<title>[{n}] ").encode()
+    for host in ("https://www.global-health-edctp3.europa.eu/", "https://www.ukri.org/"):
+        raw = raw.replace(host, f"{host}s{n}/")
+    return raw.replace("<title>", f"<title>[{n}] ").encode()
 
 
 def _serve(count: int, bodies: dict[str, bytes], delay: float, counters: Counters,
@@ -127,13 +132,14 @@ def origins(count: int, bodies: dict[str, bytes], delay: float, counters: Counte
             process.terminate()
 
 
-def measure(label: str, store, sources, workers: int, counters: Counters,
+def measure(label: str, store, sources, workers: int, processes: int, counters: Counters,
             baseline: float | None) -> float:  # fmt: skip
     limiter = OriginLimiter(per_origin=2, min_interval=0.0)
     with build_client(timeout=30, connections=max(workers * 2, 10)) as raw:
         http = HttpClient(raw, limiter=limiter)
         started = time.perf_counter()
-        reports = run_sources(store, sources, http, NOW, workers=workers, budget=120)
+        reports = run_sources(store, sources, http, NOW, workers=workers, budget=120,
+                              parse_processes=processes if workers > 1 else 0)  # fmt: skip
         took = time.perf_counter() - started
     requests, not_modified, sent = counters.reset()
     ok = sum(r.ok for r in reports)
@@ -154,12 +160,19 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.3)
     parser.add_argument("--workers", type=int, default=80)
     parser.add_argument(
+        "--parse-processes",
+        type=int,
+        default=default_processes(),
+        help="processes parsing in the concurrent runs (0: in the threads)",
+    )
+    parser.add_argument(
         "--skip-baseline",
         type=float,
         metavar="SECONDS",
         help="skip the sequential run and use this figure from an earlier one",
     )
     args = parser.parse_args()
+    processes = args.parse_processes
     counters = Counters()
     bodies = {f"/feed/{n}": feed_body(n) for n in range(args.sources)}
     with (
@@ -167,7 +180,8 @@ def main() -> int:
         origins(args.origins, bodies, args.delay, counters) as urls,
     ):
         print(f"{args.sources} feed sources on {args.origins} loopback origins, "
-              f"{args.delay * 1000:.0f} ms per answer, {args.workers} workers")  # fmt: skip
+              f"{args.delay * 1000:.0f} ms per answer, {args.workers} workers, "
+              f"{processes} parse processes")  # fmt: skip
         results = {}
         if args.skip_baseline:
             results["sequential baseline"] = args.skip_baseline
@@ -179,12 +193,12 @@ def main() -> int:
                 url = f"{urls[n % len(urls)]}/feed/{n}"
                 source_store.add_source(store, f"feed-{n}", "feed", url, {})
             sources = source_store.list_sources(store)
-            results[label] = measure(f"{label}, first run", store, sources, workers, counters,
-                                     results.get("sequential baseline"))  # fmt: skip
+            results[label] = measure(f"{label}, first run", store, sources, workers, processes,
+                                     counters, results.get("sequential baseline"))  # fmt: skip
             if workers > 1:
                 first_bytes = sum(len(b) for b in bodies.values())
                 measure("concurrent, unchanged", store, source_store.list_sources(store),
-                        workers, counters, results["sequential baseline"])  # fmt: skip
+                        workers, processes, counters, results["sequential baseline"])  # fmt: skip
                 print(f"  (first run moved {first_bytes:,} body bytes)")
     return 0
 

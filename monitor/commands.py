@@ -15,6 +15,7 @@ from monitor import catalogue, output
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.ingest import SourceReport, http_client, run_sources
+from monitor.parse_pool import default_processes
 from monitor.store import sources as source_store
 from monitor.store.db import Store, open_store
 from monitor.store.views import get_call, list_calls
@@ -232,10 +233,14 @@ def fetch_with_progress(
     store: Store, sources: list[Any], http: Any, settings: Settings
 ) -> list[SourceReport]:
     """Run the sources concurrently; a progress bar on a terminal, plain log lines otherwise."""
-    workers, budget = settings.fetch_workers, settings.fetch_budget
+    processes = settings.fetch_parse_processes
+    options: dict[str, Any] = {
+        "workers": settings.fetch_workers, "budget": settings.fetch_budget,
+        "unhealthy_after": settings.unhealthy_after,
+        "parse_processes": default_processes() if processes is None else processes,
+    }  # fmt: skip
     if not sys.stderr.isatty():
-        return run_sources(store, sources, http, workers=workers, budget=budget,
-                           unhealthy_after=settings.unhealthy_after)  # fmt: skip
+        return run_sources(store, sources, http, **options)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
@@ -244,8 +249,7 @@ def fetch_with_progress(
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("", total=len(sources))
         return run_sources(
-            store, sources, http, workers=workers, budget=budget,
-            unhealthy_after=settings.unhealthy_after,
+            store, sources, http, **options,
             on_done=lambda r: bar.update(task, advance=1, description=f"{r.source} done"),
         )  # fmt: skip
 

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     fetch_budget: float = Field(
         600.0, gt=0, description="seconds one source may spend in a run before it is cut off"
     )
+    fetch_parse_processes: int | None = Field(
+        None, ge=0, le=64,
+        description="processes that parse fetched payloads (default: one per core, at most 8; "
+        "0 parses in the fetch threads)",
+    )  # fmt: skip
     unhealthy_after: int = Field(
         2, ge=1, description="failed runs in a row after which a source is unhealthy"
     )

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,9 +21,10 @@ import httpx
 
 from monitor.config import Settings
 from monitor.errors import MonitorError
+from monitor.parse_pool import ParsePool
 from monitor.store.calls import upsert_calls
 from monitor.store.db import Store
-from monitor.store.sources import RunCounts, StoreCache, finish_run, start_run
+from monitor.store.sources import RunCounts, StoreCache, finish_run, start_runs
 from monitor.store.tables import Source
 from sources.errors import SourceError
 from sources.http import HttpClient, build_client
@@ -75,7 +77,12 @@ def http_client(settings: Settings, client: httpx.Client | None = None) -> HttpC
 
 
 def collect(
-    store: Store, source: Source, http: HttpClient, now: datetime, budget: float | None = None
+    store: Store,
+    source: Source,
+    http: HttpClient,
+    now: datetime,
+    budget: float | None = None,
+    parser: ParsePool | None = None,
 ) -> _Collected:
     """Fetch and parse one source (no call rows written). Never raises: a failure comes back
     as an error with a hint. Safe to run in a worker thread."""
@@ -86,7 +93,7 @@ def collect(
         config = SourceConfig(source.name, source.url, settings, source.state)
         cache = StoreCache(store)
         result = kind.fetch(http.with_budget(budget), config, cache)
-        records = kind.parse(result, now)
+        records = parser.parse(kind.parse, result, now) if parser else kind.parse(result, now)
     except (SourceError, MonitorError) as exc:
         if isinstance(exc, SourceError):
             exc.with_source(source.name)
@@ -161,19 +168,25 @@ def run_sources(
     workers: int = 1,
     budget: float | None = None,
     unhealthy_after: int = 2,
+    parse_processes: int = 0,
 ) -> list[SourceReport]:
     """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
+    With ``parse_processes`` (and more than one source) parsing runs in that many processes.
     Reports come back in the order of ``sources``."""
     now = now or datetime.now(UTC)
     sources = list(sources)
-    runs = {id(source): start_run(store, source, now) for source in sources}
+    runs = dict(zip(map(id, sources), start_runs(store, sources, now), strict=True))
     reports: dict[int, SourceReport] = {}
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
+    parser = ParsePool(parse_processes) if parse_processes and len(sources) > 1 else None
+    with (
+        parser or nullcontext(),
+        ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool,
+    ):
         futures: dict[Future[_Collected], Source] = {}
         for source in sources:
             if on_start:
                 on_start(source)
-            futures[pool.submit(collect, store, source, http, now, budget)] = source
+            futures[pool.submit(collect, store, source, http, now, budget, parser)] = source
         for future in as_completed(futures):
             source = futures[future]
             run_id = runs[id(source)]

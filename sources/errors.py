@@ -43,6 +43,10 @@ class SourceError(Exception):
         where = ": ".join([", ".join(parts)]) if parts else ""
         return f"{where}: {self.reason}" if where else self.reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by fields (errors cross process boundaries when parsing runs in a pool)."""
+        return (_rebuild, (type(self), self.reason, self.source, self.url, self.status, self.hint))
+
     def located(self, source: str, url: str) -> SourceError:
         """A copy of this error naming ``source`` and ``url`` (e.g. the page, not the bare
         endpoint), with the same reason, status and hint."""
@@ -69,3 +73,10 @@ class ParseError(SourceError):
 
 class SettingError(SourceError):
     default_hint = "Fix the value with `funding-monitor sources add ... --set KEY=VALUE`."
+
+
+def _rebuild(
+    cls: type[SourceError], reason: str, source: str | None, url: str | None,
+    status: int | None, hint: str,
+) -> SourceError:  # fmt: skip
+    return cls(reason, source=source, url=url, status=status, hint=hint)

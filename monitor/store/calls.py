@@ -184,22 +184,23 @@ def upsert_calls(
             )
         }
         plan = _plan(incoming, known, now)
-        new_ids = _insert(session, source_id, plan.fresh)
-        for call_id in new_ids:
-            event(call_id, "new")
-        link_new_calls(session, source_id, new_ids)
+        _insert(session, source_id, plan.fresh)
+        for row in plan.fresh:
+            event(row["id"], "new")
+        link_new_calls(session, source_id, plan.fresh)
         _update_changed(session, plan.changed, now, event)
         for call_id in plan.back:
             event(call_id, "reappeared")
         plain_back = [i for i in plan.back if i not in plan.changed]
         _mark(session, plain_back, unseen_since=None, last_seen=now)
-        previous = session.execute(
-            select(Source.last_success_at).where(Source.id == source_id)
-        ).scalar()
-        gone_values = {"unseen_since": now} | ({"last_seen": previous} if previous else {})
-        _mark(session, plan.gone, **gone_values)
-        for call_id in plan.gone:
-            event(call_id, "unseen")
+        if plan.gone:
+            previous = session.execute(
+                select(Source.last_success_at).where(Source.id == source_id)
+            ).scalar()
+            gone_values = {"unseen_since": now} | ({"last_seen": previous} if previous else {})
+            _mark(session, plan.gone, **gone_values)
+            for call_id in plan.gone:
+                event(call_id, "unseen")
         for chunk in _chunks(events):
             session.execute(insert(CallChange), list(chunk))
     return RunCounts(
@@ -210,20 +211,22 @@ def upsert_calls(
     )
 
 
-def _insert(session: Any, source_id: int, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert new calls; return their ids.
+def _insert(session: Any, source_id: int, rows: list[dict[str, Any]]) -> None:
+    """Insert new calls; each row gets its ``id``.
 
     Plain executemany (no RETURNING): psycopg pipelines it, where a multi-VALUES statement
     costs more to build than to run. The ids are read back in one query."""
     if not rows:
-        return []
+        return
     for row in rows:
         row["source_id"] = source_id
     for chunk in _chunks(rows):
         session.execute(insert(Call), list(chunk))
-    added = {row["external_id"] for row in rows}
+    by_ext = {row["external_id"]: row for row in rows}
     query = select(Call.id, Call.external_id).where(Call.source_id == source_id)
-    return [call_id for call_id, ext in session.execute(query) if ext in added]
+    for call_id, ext in session.execute(query):
+        if ext in by_ext:
+            by_ext[ext]["id"] = call_id
 
 
 def _mark(session: Any, ids: list[int], **values: Any) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session, col
 
 from monitor.matching import Candidate, canonical_identifier, same_call
@@ -23,15 +23,21 @@ def _candidate(row: Any) -> Candidate:
     return Candidate(row.id, row.source_id, row.identifier, row.url, row.title, row.funder, days)
 
 
-def link_new_calls(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
+def _fresh(row: Mapping[str, Any]) -> Candidate:
+    days = frozenset(d["at"][:10] for d in row["deadlines"] or ())
+    return Candidate(row["id"], row["source_id"], row["identifier"], row["url"], row["title"],
+                     row["funder"], days)  # fmt: skip
+
+
+def link_new_calls(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
     """Point each new call of ``source_id`` at the earliest matching call of another source
-    (``same_as_id``); returns how many were linked. Indexed lookups, 500 calls at a time."""
+    (``same_as_id``); returns how many were linked. ``rows`` are the inserted column values
+    with their ``id``. Indexed lookups, 500 calls at a time."""
     others = select(col(Call.id)).where(col(Call.source_id) != source_id).limit(1)
-    if not new_ids or session.execute(others).first() is None:
+    if not rows or session.execute(others).first() is None:
         return 0  # nothing from any other source to match against
     return sum(
-        _link(session, source_id, new_ids[start : start + 500])
-        for start in range(0, len(new_ids), 500)
+        _link(session, source_id, rows[start : start + 500]) for start in range(0, len(rows), 500)
     )
 
 
@@ -43,15 +49,12 @@ def _keys(call: Candidate) -> list[tuple[str, object]]:
     return keys
 
 
-def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
-    if not new_ids:
-        return 0
-    rows = list(session.execute(select(*_FIELDS).where(col(Call.id).in_(new_ids))))
-    fresh = [_candidate(row) for row in rows]
+def _link(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
+    fresh = [_fresh(row) for row in rows]
     # Both sides keep the portal's spelling of EU ids, so the plain (indexed) column is compared.
     identifiers = {c.identifier for c in fresh if canonical_identifier(c.identifier)}
     urls = {c.url for c in fresh}
-    deadlines = {row.last_deadline for row in rows if row.last_deadline}
+    deadlines = {row["last_deadline"] for row in rows if row["last_deadline"]}
     query = (
         select(*_FIELDS)
         .where(
@@ -71,12 +74,19 @@ def _link(session: Session, source_id: int, new_ids: Sequence[int]) -> int:
         other = _candidate(row)
         for key in _keys(other):
             by_key.setdefault(key, []).append(other)
-    linked = 0
+    links = []
     for call in fresh:
         pool = sorted({o.id: o for key in _keys(call) for o in by_key.get(key, [])}.values(),
                       key=lambda o: o.id)  # fmt: skip
         match = next((other for other in pool if same_call(call, other)), None)
         if match is not None:
-            session.execute(update(Call).where(col(Call.id) == call.id).values(same_as_id=match.id))
-            linked += 1
-    return linked
+            links.append({"call": call.id, "same_as": match.id})
+    if links:  # one executemany for all of them
+        table = Call.__table__  # type: ignore[attr-defined]
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("call"))
+            .values(same_as_id=bindparam("same_as"))
+        )
+        session.connection().execute(statement, links)
+    return len(links)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from monitor.errors import ConfigError
@@ -95,13 +96,21 @@ def call_counts(store: Store) -> dict[int, int]:
 
 
 def start_run(store: Store, source: Source, now: datetime) -> int:
+    return start_runs(store, [source], now)[0]
+
+
+def _id(source: Source) -> int:
+    assert source.id is not None
+    return source.id
+
+
+def start_runs(store: Store, sources: Sequence[Source], now: datetime) -> list[int]:
+    """Open a run for each source (one transaction); their ids, in order."""
     with store.session() as session:
-        assert source.id is not None
-        run = FetchRun(source_id=source.id, started_at=now)
-        session.add(run)
+        runs = [FetchRun(source_id=_id(source), started_at=now) for source in sources]
+        session.add_all(runs)
         session.flush()
-        assert run.id is not None
-        return run.id
+        return [run.id for run in runs if run.id is not None]
 
 
 def finish_run(
@@ -130,16 +139,42 @@ def finish_run(
         "last_run_at": now, "last_outcome": outcome, "last_error": error,
     }  # fmt: skip
     if error:
-        source_values["consecutive_failures"] = Source.consecutive_failures + 1
+        source_values["consecutive_failures"] = Source.__table__.c.consecutive_failures + 1  # type: ignore[attr-defined]
     else:
         source_values.update(consecutive_failures=0, last_success_at=now)
         if state is not None:
             source_values["state"] = dict(state)
-    owner = select(FetchRun.source_id).where(FetchRun.id == run_id).scalar_subquery()
-    with store.joined(session) as tx:
-        tx.execute(update(FetchRun).where(col(FetchRun.id) == run_id).values(**run_values))
-        tx.execute(update(Source).where(col(Source.id) == owner).values(**source_values))
-        _record_health(tx, run_id, unhealthy_after, now)
+    runs, sources = FetchRun.__table__, Source.__table__  # type: ignore[attr-defined]
+    with store.joined(session) as tx:  # Core statements: no ORM state to keep in step
+        source_id = tx.execute(
+            update(runs).where(runs.c.id == run_id).values(**run_values).returning(runs.c.source_id)
+        ).scalar_one()
+        source = tx.execute(
+            update(sources)
+            .where(sources.c.id == source_id)
+            .values(**source_values)
+            .returning(sources.c.consecutive_failures, sources.c.last_error, sources.c.healthy)
+        ).one()
+        previous = None
+        if not error and items == 0:  # only an empty listing needs the one before
+            previous = tx.execute(
+                select(runs.c["items"])
+                .where(runs.c.source_id == source_id, runs.c.outcome == "ok", runs.c.id < run_id)
+                .order_by(runs.c.id.desc())
+                .limit(1)
+            ).scalar()
+        reason = health_problem(
+            source.consecutive_failures, source.last_error, None if error else items, previous,
+            unhealthy_after,
+        )  # fmt: skip
+        if (reason is None) != source.healthy:
+            tx.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(healthy=reason is None, health_reason=reason)
+            )
+            tx.add(SourceEvent(source_id=source_id, kind="healthy" if reason is None else
+                               "unhealthy", reason=reason or "recovered", at=now))  # fmt: skip
 
 
 def health_problem(
@@ -152,31 +187,6 @@ def health_problem(
     if items == 0 and previous_items:
         return f"returned no items (it had {previous_items} before): a changed page or feed?"
     return None
-
-
-def _record_health(tx: Session, run_id: int, unhealthy_after: int, now: datetime) -> None:
-    run = tx.get(FetchRun, run_id)
-    assert run is not None
-    source = tx.get(Source, run.source_id)
-    assert source is not None and source.id is not None
-    tx.refresh(source)
-    previous = tx.execute(
-        select(FetchRun.items)
-        .where(FetchRun.source_id == run.source_id, FetchRun.outcome == "ok")
-        .where(col(FetchRun.id) < run_id)
-        .order_by(col(FetchRun.id).desc())
-        .limit(1)
-    ).scalar()
-    items = run.items if run.outcome == "ok" else None
-    reason = health_problem(
-        source.consecutive_failures, source.last_error, items, previous, unhealthy_after
-    )
-    if (reason is None) == source.healthy:
-        return
-    source.healthy, source.health_reason = reason is None, reason
-    tx.add(source)
-    tx.add(SourceEvent(source_id=source.id, kind="healthy" if reason is None else "unhealthy",
-                       reason=reason or "recovered", at=now))  # fmt: skip
 
 
 def source_events(store: Store, name: str | None = None) -> list[tuple[str, SourceEvent]]:
@@ -230,13 +240,20 @@ class StoreCache:
         if not self.pending:
             return
         now = datetime.now(UTC)
+        rows = [
+            {"url": url, "etag": entry.etag, "last_modified": entry.last_modified,
+             "content": entry.content, "content_type": entry.content_type, "stored_at": now}
+            for url, entry in self.pending.items()
+        ]  # fmt: skip
+        table = HttpCacheEntry.__table__  # type: ignore[attr-defined]
+        insert = postgresql.insert if self.store.dialect == "postgresql" else sqlite.insert
+        statement = insert(table).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.url],
+            set_={name: statement.excluded[name] for name in rows[0] if name != "url"},
+        )
         with self.store.joined(session) as tx:
-            for url, entry in self.pending.items():
-                row = tx.get(HttpCacheEntry, url) or HttpCacheEntry(url=url, content=b"")
-                row.etag, row.last_modified = entry.etag, entry.last_modified
-                row.content, row.content_type = entry.content, entry.content_type
-                row.stored_at = now
-                tx.add(row)
+            tx.execute(statement)
         self.pending.clear()
 
 

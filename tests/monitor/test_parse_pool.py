@@ -1,0 +1,94 @@
+"""Parsing in worker processes: same records as in threads, errors that cross the process
+boundary intact, and a worker that dies fails only its source."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterator
+from datetime import datetime
+
+import httpx
+import pytest
+
+from monitor.ingest import run_sources
+from monitor.parse_pool import ParsePool, default_processes
+from monitor.store import sources as source_store
+from monitor.store.views import list_calls
+from sources import feed
+from sources.errors import FetchError, ParseError
+from sources.http import HttpClient
+from sources.records import CallRecord, FetchResult, Page
+from sources.settings import validate
+from tests.conftest import FIXTURES
+from tests.httpserver import Reply, scripted_server
+
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+@pytest.fixture
+def http() -> Iterator[HttpClient]:
+    with httpx.Client(timeout=5) as client:
+        yield HttpClient(client, attempts=1, backoff=0, sleep=lambda s: None)
+
+
+def die(result: FetchResult, now: datetime) -> list[CallRecord]:
+    """A parse that kills its process, as the kernel's OOM killer would."""
+    os._exit(3)
+
+
+def _feed_result(body: bytes) -> FetchResult:
+    headers = {"content-type": "application/rss+xml; charset=utf-8"}
+    page = Page("http://127.0.0.1/rss", 1, {"content": body, "headers": headers})
+    return FetchResult("edctp3", (page,), settings=validate("feed", feed.KIND.settings, {}))
+
+
+def test_source_errors_survive_pickling_with_their_fields() -> None:
+    error = ParseError("bad feed", source="s", url="http://x/", status=200, hint="look")
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is ParseError and str(copy) == str(error)
+    assert (copy.reason, copy.source, copy.url, copy.status, copy.hint) == (
+        "bad feed", "s", "http://x/", 200, "look",
+    )  # fmt: skip
+    assert pickle.loads(pickle.dumps(FetchError("x"))).hint == FetchError.default_hint
+
+
+def test_the_pool_parses_like_the_thread_and_brings_errors_back(now) -> None:
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    with ParsePool(2) as pool:
+        in_pool = pool.parse(feed.parse, _feed_result(body), now)
+        with pytest.raises(ParseError, match="expected a feed, got an HTML page") as caught:
+            pool.parse(feed.parse, _feed_result(b"<!doctype html><html>login</html>"), now)
+    assert in_pool == feed.parse(_feed_result(body), now) and len(in_pool) == 13
+    assert caught.value.hint == ParseError.default_hint
+
+
+def test_a_dying_worker_fails_its_source_and_the_rest_parse_in_threads(now) -> None:
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    with ParsePool(1) as pool:
+        with pytest.raises(ParseError, match="parser process died") as caught:
+            pool.parse(die, _feed_result(body), now)
+        assert "sources test" in caught.value.hint
+        assert len(pool.parse(feed.parse, _feed_result(body), now)) == 13  # now in this thread
+
+
+def test_a_run_with_parse_processes_stores_what_a_threaded_run_stores(store, http, now) -> None:
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    with scripted_server() as server:
+        server.add("GET", "/rss", Reply(200, body, RSS))
+        server.add("GET", "/html", Reply(200, b"<html><body>moved</body></html>",
+                                         {"Content-Type": "text/html"}))  # fmt: skip
+        source_store.add_source(store, "edctp3", "feed", server.url + "/rss", {})
+        source_store.add_source(store, "moved", "feed", server.url + "/html", {})
+        reports = run_sources(store, source_store.list_sources(store), http, now, workers=2,
+                              parse_processes=2)  # fmt: skip
+    by_name = {r.source: r for r in reports}
+    assert by_name["edctp3"].ok and by_name["edctp3"].counts.new == 13
+    assert not by_name["moved"].ok and "source 'moved'" in by_name["moved"].error
+    assert "expected a feed" in by_name["moved"].error
+    assert len(list_calls(store, now=now)) == 13
+
+
+def test_default_processes_follow_the_cores() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert default_processes() == (0 if cores == 1 else min(cores, 8))
