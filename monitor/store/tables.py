@@ -122,6 +122,10 @@ class Call(SQLModel, table=True):
     unseen_since: datetime | None = _when()
     # The same call as published by another source, which came first (see monitor/matching.py).
     same_as_id: int | None = _ref("call.id", required=False)
+    # When the call was last tagged, and by what (model id or "rules"): a changed call or a new
+    # model makes it due again.
+    tagged_at: datetime | None = _when()
+    tagged_with: str | None = Field(default=None, max_length=64)
 
 
 class CallChange(SQLModel, table=True):
@@ -169,3 +173,73 @@ class HttpCacheEntry(SQLModel, table=True):
     content_type: str = Field(default="", max_length=200)
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     stored_at: datetime | None = _when(nullable=False)
+
+
+class TagRow(SQLModel, table=True):
+    """A tag of the active taxonomy (or a retired one), with its seed rules."""
+
+    __tablename__ = "tag"
+
+    id: str = Field(max_length=40, primary_key=True)
+    label_en: str = Field(max_length=200)
+    label_sv: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    parent: str | None = Field(default=None, max_length=40)
+    rules: dict[str, Any] = _json(dict)
+    position: int = 0
+    retired_at: datetime | None = _when()
+    updated_at: datetime | None = _when(nullable=False)
+
+
+class TagEvent(SQLModel, table=True):
+    """The taxonomy's history: seeded, added, renamed, edited, retired, restored."""
+
+    __tablename__ = "tag_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tag_id: str = Field(max_length=40, index=True)
+    kind: str = Field(max_length=20)
+    detail: dict[str, Any] = _json(dict)
+    at: datetime | None = _when(nullable=False)
+
+
+class CallTag(SQLModel, table=True):
+    """A tag given to a call: its score (0.5 = threshold), where it came from, and why."""
+
+    __tablename__ = "call_tag"
+
+    call_id: int = Field(sa_column=Column(Integer, ForeignKey("call.id", ondelete="CASCADE"),
+                                          primary_key=True))  # fmt: skip
+    tag_id: str = Field(max_length=40, primary_key=True, index=True)
+    score: float = Field(sa_column=Column(Float, nullable=False))
+    origin: str = Field(max_length=10)  # rules | model | both | label
+    reasons: list[str] = _json(list)
+
+
+class Label(SQLModel, table=True):
+    """An admin's judgement: this call has (positive) or has not this tag. Overrides the
+    tagger at once and is training data."""
+
+    __table_args__ = (Unique("call_id", "tag_id", name="uq_label_call_tag"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = _ref("call.id")
+    tag_id: str = Field(max_length=40)
+    positive: bool
+    at: datetime | None = _when(nullable=False)
+
+
+class TagModelRow(SQLModel, table=True):
+    """A trained model file and what is known of it; at most one is active."""
+
+    __tablename__ = "tag_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime | None = _when(nullable=False)
+    data_hash: str = Field(max_length=64)
+    labels: int = 0
+    metrics: dict[str, Any] = _json(dict)
+    combination: dict[str, Any] = _json(dict)
+    versions: dict[str, Any] = _json(dict)
+    active: bool = False

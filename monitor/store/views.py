@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from monitor.store.calls import deadline_from_json
 from monitor.store.db import Store
-from monitor.store.tables import Call, CallChange, Source
+from monitor.store.tables import Call, CallChange, CallTag, Source
 from sources.deadlines import compute_status, next_deadline
 
 
@@ -52,7 +52,7 @@ class CallView:
     last_seen: datetime
     last_changed: datetime
     unseen_since: datetime | None
-    tags: list[str] = field(default_factory=list)
+    tags: dict[str, float] = field(default_factory=dict)  # tag id -> score, given tags only
     changes: list[ChangeView] = field(default_factory=list)
     also_listed: list[dict[str, Any]] = field(default_factory=list)  # the same call elsewhere
 
@@ -158,13 +158,15 @@ def list_calls(
     deadline_before: date | None = None,
     search: str | None = None,
     source: str | None = None,
+    tag: str | None = None,
     limit: int | None = None,
 ) -> list[CallView]:
     """Calls matching every filter, soonest next deadline first (none last).
 
     ``programme`` matches the programme or funder, case-insensitively, in part ("edctp3");
     ``deadline_before`` keeps calls whose next deadline falls on or before that date (UTC);
-    ``search`` looks in identifier, title, summary and keywords.
+    ``search`` looks in identifier, title, summary and keywords; ``tag`` keeps calls given
+    that tag (a parent tag matches calls given any of its sub-tags, as they carry it too).
     """
     query = select(Call, Source.name, Source.last_success_at).join(
         Source, col(Source.id) == Call.source_id
@@ -176,6 +178,9 @@ def list_calls(
         query = query.where(
             _any_contains(search, Call.identifier, Call.title, Call.summary, keywords)
         )
+    if tag:
+        tagged = select(CallTag.call_id).where(CallTag.tag_id == tag)
+        query = query.where(col(Call.id).in_(tagged))
     if source:
         query = query.where(Source.name == source)
     else:  # one call per call: a copy from a second source is shown as a link of the first
@@ -185,7 +190,8 @@ def list_calls(
     with store.session() as session:
         views = [_view(call, name, seen, now) for call, name, seen in session.exec(query)]
         links = _links(session, [v.id for v in views])
-    views = [replace(v, also_listed=links[v.id]) if v.id in links else v for v in views]
+        tags = _tags(session, [v.id for v in views])
+    views = [replace(v, also_listed=links.get(v.id, []), tags=tags.get(v.id, {})) for v in views]
     if status:
         views = [v for v in views if v.status == status]
     if deadline_before:
@@ -212,6 +218,20 @@ def _links(session: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
+def _tags(session: Any, ids: list[int]) -> dict[int, dict[str, float]]:
+    """For each call id, its tags and their scores, highest first."""
+    found: dict[int, dict[str, float]] = {}
+    for start in range(0, len(ids), 500):
+        query = (
+            select(CallTag.call_id, CallTag.tag_id, CallTag.score)
+            .where(col(CallTag.call_id).in_(ids[start : start + 500]))
+            .order_by(col(CallTag.score).desc(), col(CallTag.tag_id))
+        )
+        for call_id, tag_id, score in session.exec(query):
+            found.setdefault(call_id, {})[tag_id] = score
+    return found
+
+
 def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
     """One call with its change history (oldest first), or None."""
     with store.session() as session:
@@ -228,4 +248,5 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
         )
         history = [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
         links = _links(session, [call_id]).get(call_id, [])
-    return replace(_view(call, name, listed, now), changes=history, also_listed=links)
+        tags = _tags(session, [call_id]).get(call_id, {})
+    return replace(_view(call, name, listed, now), changes=history, also_listed=links, tags=tags)

@@ -162,7 +162,7 @@ def test_json_view_has_the_contract_fields(store, search_2026, now) -> None:
     life = list_calls(store, now=now, search="LIFE-2026")[0].to_json()
     assert set(life) >= CALL_JSON_FIELDS
     assert life["deadlines"] == ["2026-09-03T17:00:00+02:00", "2027-03-04T17:00:00+01:00"]
-    assert life["tags"] == [] and life["status"] == "open"
+    assert life["tags"] == {} and life["status"] == "open"  # not tagged yet
     assert datetime.fromisoformat(life["opens"]).utcoffset() is not None
     assert "<" not in life["summary"] and life["summary"]
 

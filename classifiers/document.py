@@ -1,0 +1,46 @@
+"""What the classifiers read of a call: a plain value, built by the application from a stored
+call or from a JSON line. It is tokenised once; the rules and the model share the words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# The summary's first 1,500 characters carry the gist (titles, "Expected Outcome", scope); more
+# added noise to both rules and model in cross-validation, and bounds the cost of hostile text.
+MAX_SUMMARY = 1500
+WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    summary: str = ""
+    programme: str = ""
+    funder: str = ""
+    identifier: str = ""
+    text: str = field(init=False, repr=False, compare=False)
+    words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    lowered: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parts = (self.title, self.programme, self.funder, self.summary[:MAX_SUMMARY])
+        text = "\n".join(p for p in parts if p)
+        words = tuple(WORD.findall(text))
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "words", words)
+        object.__setattr__(self, "lowered", tuple(map(str.lower, words)))
+
+
+def document_from(data: Mapping[str, Any]) -> Document:
+    """A Document from a mapping with ``title`` and optional ``summary``, ``programme``,
+    ``funder``, ``identifier``."""
+    return Document(*(str(data.get(k) or "") for k in
+                      ("title", "summary", "programme", "funder", "identifier")))  # fmt: skip
+
+
+def tokens(doc: Document) -> list[str]:
+    """The model's features for a document: its lower-cased words of two or more characters."""
+    return [w for w in doc.lowered if len(w) > 1]
