@@ -72,11 +72,17 @@ class Evaluation:
         }  # fmt: skip
 
 
-def score(gold: Sequence[set[str]], given: Sequence[set[str]], tags: Sequence[str]
-          ) -> dict[str, Counts]:  # fmt: skip
+def score(
+    gold: Sequence[set[str]], given: Sequence[set[str]], tags: Sequence[str],
+    known: Sequence[set[str] | None] | None = None,
+) -> dict[str, Counts]:  # fmt: skip
+    """Counts per tag; a document counts only for the tags judged for it (``known``)."""
     out = {t: Counts() for t in tags}
-    for truth, guess in zip(gold, given, strict=True):
+    for i, (truth, guess) in enumerate(zip(gold, given, strict=True)):
+        judged = known[i] if known is not None else None
         for t in tags:
+            if judged is not None and t not in judged:
+                continue
             c = out[t]
             c.tp += t in truth and t in guess
             c.fp += t not in truth and t in guess
@@ -87,12 +93,13 @@ def score(gold: Sequence[set[str]], given: Sequence[set[str]], tags: Sequence[st
 def cross_validate(
     docs: Sequence[Document], labels: Sequence[set[str]], taxonomy: Taxonomy, *,
     folds: int = 5, seed: int = 0, nested: bool = False,
+    known: Sequence[set[str] | None] | None = None,
 ) -> Evaluation:  # fmt: skip
     """Per-tag figures for every combination over ``folds`` folds (labels include parents).
 
     With ``nested``, also "per-tag": in each fold the per-tag choice is made by an inner
     cross-validation on that fold's training part, then measured on its test part, so the
-    figure for the deployed choice is as honest as the others."""
+    figure for the deployed choice is as honest as the others. ``known`` as in ``train``."""
     tags = taxonomy.ids
     gold = [taxonomy.with_parents(label) for label in labels]
     methods: list[str] = list(COMBINATIONS) + (["per-tag"] if nested else [])
@@ -100,18 +107,23 @@ def cross_validate(
     splitter = KFold(folds, shuffle=True, random_state=seed)
     for train_idx, test_idx in splitter.split(np.arange(len(docs))):
         train_docs, train_gold = [docs[i] for i in train_idx], [gold[i] for i in train_idx]
-        model = train(train_docs, train_gold, taxonomy.leaves(), seed=seed)
+        train_known = [known[i] for i in train_idx] if known is not None else None
+        model = train(train_docs, train_gold, taxonomy.leaves(), known=train_known, seed=seed)
         test = [docs[i] for i in test_idx]
         for method in methods:
             how: str | dict[str, str] = method
             if method == "per-tag":
-                how = cross_validate(train_docs, train_gold, taxonomy, folds=folds,
-                                     seed=seed).choose()  # fmt: skip
+                how = cross_validate(train_docs, train_gold, taxonomy, folds=folds, seed=seed,
+                                     known=train_known).choose()  # fmt: skip
             results = Tagger(taxonomy, model, how).tag(test)
             for i, result in zip(test_idx, results, strict=True):
                 predicted[method][i] = set(result.scores)
     evaluation = Evaluation(folds=folds, calls=len(docs))
-    evaluation.support = {t: sum(t in g for g in gold) for t in tags}
+    evaluation.support = {
+        t: sum(t in g and (known is None or known[i] is None or t in known[i])  # type: ignore[operator]
+               for i, g in enumerate(gold))
+        for t in tags
+    }  # fmt: skip
     for method in methods:
-        evaluation.counts[method] = score(gold, predicted[method], tags)
+        evaluation.counts[method] = score(gold, predicted[method], tags, known)
     return evaluation

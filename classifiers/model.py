@@ -99,9 +99,9 @@ class TagModel:
         return sorted(weights, key=lambda item: -item[1])[:k]
 
     def _names(self) -> list[str]:
-        if "_names" not in self.__dict__:
-            self.__dict__["_names"] = list(self.words.get_feature_names_out())
-        names: list[str] = self.__dict__["_names"]
+        if "_feature_names" not in self.__dict__:
+            self.__dict__["_feature_names"] = list(self.words.get_feature_names_out())
+        names: list[str] = self.__dict__["_feature_names"]
         return names
 
 

@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from monitor import __version__, commands
+from classifiers.errors import ClassifierError
+from monitor import __version__, commands, tag_commands
 from monitor.config import configure_logging, load_settings
 from monitor.errors import MonitorError
 from sources.errors import SourceError
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.add_argument("--unhealthy", action="store_true",
                         help="only unhealthy sources; exit 1 if there are any")  # fmt: skip
+    tag_commands.add_parsers(sub)
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
     demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
     return parser
@@ -112,6 +114,7 @@ def _calls_parser(parser: argparse.ArgumentParser) -> None:
         "--search", metavar="TEXT", help="text in identifier, title, summary, keywords"
     )
     listing.add_argument("--source", metavar="NAME")
+    listing.add_argument("--tag", metavar="TAG", help="calls given this tag")
     listing.add_argument("--limit", type=int, metavar="N")
     listing.add_argument("--json", action="store_true", help="one JSON array")
     show = verbs.add_parser("show", help="one call with its deadlines and change history")
@@ -129,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level = "WARNING"  # a terminal gets a progress display and a summary instead
         configure_logging(level)
         return commands.dispatch(args, settings)
-    except (MonitorError, SourceError) as exc:
+    except (MonitorError, SourceError, ClassifierError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import catalogue, output
+from monitor import catalogue, output, tag_commands
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.ingest import SourceReport, http_client, run_sources
@@ -35,6 +35,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "calls": cmd_calls,
         "status": cmd_status,
         "demo": cmd_demo,
+        **tag_commands.handlers(),
     }
     return handlers[args.command](args, settings)
 
@@ -294,6 +295,7 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
         deadline_before=args.deadline_before,
         search=args.search,
         source=args.source,
+        tag=args.tag,
         limit=args.limit,
     )
     if args.json:

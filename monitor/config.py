@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     unhealthy_after: int = Field(
         2, ge=1, description="failed runs in a row after which a source is unhealthy"
     )
+    model_dir: str = Field(
+        "",
+        description="directory of trained tag models (default: `models` beside the SQLite "
+        "file, else ./funding-monitor-models)",
+    )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     timezone: str = Field(
         "Europe/Stockholm", description="IANA time zone in which dates are shown on screen"
@@ -75,6 +80,15 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def models_path(self) -> Path:
+        """Where trained models are kept: beside the database when it is a SQLite file."""
+        if self.model_dir:
+            return Path(self.model_dir)
+        if self.database_url.startswith("sqlite:///") and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix("sqlite:///")).parent / "models"
+        return Path("funding-monitor-models")
 
     @classmethod
     def settings_customise_sources(

@@ -89,7 +89,8 @@ def _truncate(store: Store) -> None:
     with store.engine.begin() as conn:
         conn.execute(
             text(
-                "TRUNCATE call_change, source_event, fetch_run, call, source, http_cache "
+                "TRUNCATE call_change, source_event, fetch_run, call, source, http_cache, "
+                "call_tag, label, tag, tag_event, tag_model "
                 "RESTART IDENTITY CASCADE"
             )
         )
