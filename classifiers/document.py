@@ -1,5 +1,6 @@
 """What the classifiers read of a call: a plain value, built by the application from a stored
-call or from a JSON line. It is tokenised once; the rules and the model share the words."""
+call or from a JSON line. It is tokenised once (lower-cased words and their set); the rules and
+the model share them."""
 
 from __future__ import annotations
 
@@ -22,16 +23,16 @@ class Document:
     funder: str = ""
     identifier: str = ""
     text: str = field(init=False, repr=False, compare=False)
-    words: tuple[str, ...] = field(init=False, repr=False, compare=False)
     lowered: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    vocabulary: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parts = (self.title, self.programme, self.funder, self.summary[:MAX_SUMMARY])
         text = "\n".join(p for p in parts if p)
-        words = tuple(WORD.findall(text))
+        lowered = tuple(WORD.findall(text.lower()))
         object.__setattr__(self, "text", text)
-        object.__setattr__(self, "words", words)
-        object.__setattr__(self, "lowered", tuple(map(str.lower, words)))
+        object.__setattr__(self, "lowered", lowered)
+        object.__setattr__(self, "vocabulary", frozenset(lowered))
 
 
 def document_from(data: Mapping[str, Any]) -> Document:

@@ -10,6 +10,7 @@ the document's words with set operations, so a call costs microseconds whatever 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,10 +32,10 @@ class _Phrase:
     tag: str
     kind: str  # phrases | negative | countries | programmes | funders
     phrase: str
-    words: tuple[str, ...]  # lower-cased unless an acronym
+    words: tuple[str, ...]  # lower-cased
     prefix: tuple[bool, ...]  # per word: a trailing * (matches any ending)
-    acronym: bool
-    required: frozenset[str] = frozenset()  # the words that must occur as written
+    required: frozenset[str]  # the (lower-cased) words that must occur whole
+    exact: re.Pattern[str] | None = None  # acronyms: the phrase as written, in the raw text
 
     def _at(self, seq: Sequence[str], i: int) -> bool:
         return all(
@@ -42,21 +43,22 @@ class _Phrase:
             for j, (w, pre) in enumerate(zip(self.words, self.prefix, strict=True))
         )
 
-    def found(self, words: Sequence[str], lowered: Sequence[str], vocabulary: set[str]) -> bool:
-        """Whether the phrase occurs; ``vocabulary`` is the set of words of ``words`` (acronym)
-        or ``lowered`` (otherwise), which rules most candidates out at once."""
+    def found(self, lowered: Sequence[str], vocabulary: frozenset[str], text: str) -> bool:
+        """Whether the phrase occurs in the words ``lowered`` (whose set is ``vocabulary``,
+        which rules most candidates out at once) of ``text``."""
         if not self.required <= vocabulary:
             return False
-        seq = words if self.acronym else lowered
-        if self.prefix[0]:  # the caller checked that some word starts with the head
-            return any(self._at(seq, i) for i in range(len(seq) - len(self.words) + 1))
+        if self.exact is not None:  # an acronym: its lower-case words are there; as written?
+            return self.exact.search(text) is not None
+        if self.prefix[0]:  # the caller found a word that starts with the head
+            return any(self._at(lowered, i) for i in range(len(lowered) - len(self.words) + 1))
         i = -1
         while True:  # jump from one occurrence of the first word to the next (C-speed index)
             try:
-                i = seq.index(self.words[0], i + 1)
+                i = lowered.index(self.words[0], i + 1)
             except ValueError:
                 return False
-            if i + len(self.words) <= len(seq) and self._at(seq, i):
+            if i + len(self.words) <= len(lowered) and self._at(lowered, i):
                 return True
 
 
@@ -65,49 +67,44 @@ class _Index:
 
     def __init__(self, phrases: Iterable[_Phrase]) -> None:
         self.exact: dict[str, list[_Phrase]] = defaultdict(list)  # one plain word: the word
-        self.prefixes: dict[int, dict[str, list[_Phrase]]] = defaultdict(lambda: defaultdict(list))
+        self.prefixed: dict[str, list[_Phrase]] = defaultdict(list)  # first word a prefix: it
         self.checked: dict[str, list[_Phrase]] = defaultdict(list)  # the rest, by first word
-        self.always: list[_Phrase] = []  # several words, the first a prefix
         for p in phrases:
-            first = p.words[0].lower()
-            if len(p.words) == 1 and not p.acronym:
-                if p.prefix[0]:
-                    self.prefixes[len(first)][first].append(p)
-                else:
-                    self.exact[first].append(p)
-            elif p.prefix[0]:
-                self.always.append(p)
+            first = p.words[0]
+            if p.prefix[0]:
+                self.prefixed[first].append(p)
+            elif len(p.words) == 1 and p.exact is None:
+                self.exact[first].append(p)
             else:
                 self.checked[first].append(p)
-        self.lengths = set(self.prefixes) | {len(p.words[0]) for p in self.always}
+        self.heads = sorted(self.prefixed)
 
-    def found(self, words: Sequence[str], lowered: Sequence[str]) -> list[_Phrase]:
-        vocabulary = set(lowered)
+    def found(self, lowered: Sequence[str], vocabulary: frozenset[str], text: str) -> list[_Phrase]:
         out = [p for w in vocabulary & self.exact.keys() for p in self.exact[w]]
-        stems = {n: {w[:n] for w in vocabulary} for n in self.lengths}  # shorter words never match
-        for length, table in self.prefixes.items():
-            for stem in stems[length] & table.keys():
-                out += table[stem]
         candidates = [p for w in vocabulary & self.checked.keys() for p in self.checked[w]]
-        candidates += [p for p in self.always if p.words[0] in stems[len(p.words[0])]]
-        as_written: set[str] | None = None
-        for p in candidates:
-            if p.acronym and as_written is None:
-                as_written = set(words)
-            if p.found(words, lowered, as_written if p.acronym else vocabulary):  # type: ignore[arg-type]
-                out.append(p)
+        if self.heads:  # a word starting with a prefix sorts right after it
+            ordered = sorted(vocabulary)
+            for head in self.heads:
+                i = bisect_left(ordered, head)
+                if i < len(ordered) and ordered[i].startswith(head):
+                    for p in self.prefixed[head]:
+                        (out if len(p.words) == 1 else candidates).append(p)
+        out += [p for p in candidates if p.found(lowered, vocabulary, text)]
         return out
 
 
 def _phrase(tag: str, kind: str, text: str) -> _Phrase | None:
-    acronym = _is_acronym(text)
     pieces = [(m.group(1), bool(m.group(2))) for m in PIECE.finditer(text)]
     if not pieces:
         return None
-    words = tuple(w if acronym else w.lower() for w, _ in pieces)
+    words = tuple(w.lower() for w, _ in pieces)
     prefix = tuple(pre for _, pre in pieces)
     required = frozenset(w for w, pre in zip(words, prefix, strict=True) if not pre)
-    return _Phrase(tag, kind, text, words, prefix, acronym, required)
+    exact = None
+    if _is_acronym(text):
+        body = r"\W+".join(re.escape(w) for w, _ in pieces)
+        exact = re.compile(rf"(?<!\w){body}(?!\w)")
+    return _Phrase(tag, kind, text, words, prefix, required, exact)
 
 
 class Rules:
@@ -130,11 +127,11 @@ class Rules:
         self._funders = _Index(by_field["funders"])
 
     def _found(self, doc: Document) -> list[_Phrase]:
-        found = self._text.found(doc.words, doc.lowered)
+        found = self._text.found(doc.lowered, doc.vocabulary, doc.text)
         for index, value in ((self._programmes, doc.programme), (self._funders, doc.funder)):
             if value:
-                words = WORD.findall(value)
-                found += index.found(words, [w.lower() for w in words])
+                lowered = WORD.findall(value.lower())
+                found += index.found(lowered, frozenset(lowered), value)
         return found
 
     def hits(self, doc: Document) -> dict[str, list[str]]:

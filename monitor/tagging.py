@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import col, or_, select
-
 from classifiers.document import Document, document_from
 from classifiers.errors import ClassifierError, ModelError
 from classifiers.model import TagModel, load_model
@@ -29,7 +27,6 @@ from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
-from monitor.store.tables import Call
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -132,14 +129,8 @@ def classify_stored(
     taxonomy = active.tagger.taxonomy
     tagged, last_id = 0, 0
     while True:
-        with store.session() as session:
-            query = select(Call).where(col(Call.id) > last_id).order_by(col(Call.id)).limit(BATCH)
-            if not all_calls:
-                query = query.where(or_(
-                    col(Call.tagged_at).is_(None), col(Call.tagged_with) != active.name,
-                    col(Call.last_changed) > col(Call.tagged_at),
-                ))  # fmt: skip
-            calls = list(session.exec(query))
+        calls = tag_store.calls_page(store, last_id, BATCH,
+                                     due_for=None if all_calls else active.name)  # fmt: skip
         if not calls:
             break
         ids = [c.id for c in calls if c.id is not None]
@@ -217,8 +208,7 @@ def offline_tagger(model_file: str | None, taxonomy_file: str | None) -> Tagger:
 def explain(store: Store, settings: Settings, call_id: int) -> dict[str, Any]:
     """Per tag with any evidence: given or not, score, the rules that fired (and vetoes), the
     model's score and strongest terms, and the admin's label."""
-    with store.session() as session:
-        call = session.get(Call, call_id)
+    call = tag_store.calls_by_id(store, [call_id]).get(call_id)
     if call is None:
         raise ConfigError(f"no call with id {call_id}", hint="See `funding-monitor calls list`.")
     active = active_tagger(store, settings, bootstrap=False)
@@ -251,8 +241,7 @@ def set_label(store: Store, call_id: int, tag: str, positive: bool) -> None:
     """Record an admin's label; it overrides the tagger at once (the call is re-tagged)."""
     taxonomy = tag_store.active_taxonomy(store)
     taxonomy.get(tag)
-    with store.session() as session:
-        call = session.get(Call, call_id)
+    call = tag_store.calls_by_id(store, [call_id]).get(call_id)
     if call is None:
         raise ConfigError(f"no call with id {call_id}", hint="See `funding-monitor calls list`.")
     tag_store.put_label(store, call_id, tag, positive)

@@ -17,8 +17,6 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlmodel import col, select
-
 from classifiers.document import Document, document_from
 from classifiers.evaluation import Evaluation, cross_validate
 from classifiers.model import TagModel, data_hash, save_model, train, versions
@@ -27,7 +25,7 @@ from classifiers.taxonomy import load_taxonomy as default_taxonomy
 from monitor.config import Settings
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
-from monitor.store.tables import Call, TagModelRow
+from monitor.store.tables import TagModelRow
 from monitor.tagging import active_tagger, document_of
 
 logger = logging.getLogger(__name__)
@@ -68,8 +66,7 @@ def training_data(store: Store | None, taxonomy: Taxonomy) -> TrainingData:
     if store is None:
         return data
     stored = tag_store.labels(store)
-    with store.session() as session:
-        calls = {c.id: c for c in session.exec(select(Call).where(col(Call.id).in_(stored)))}
+    calls = tag_store.calls_by_id(store, stored)
     for call_id, judged in stored.items():
         if call_id not in calls:
             continue
@@ -160,9 +157,7 @@ def review(store: Store, settings: Settings, limit: int = 20) -> list[dict[str, 
     candidates: list[dict[str, Any]] = []
     last_id = 0
     while True:
-        with store.session() as session:
-            calls = list(session.exec(select(Call).where(col(Call.id) > last_id)
-                                      .order_by(col(Call.id)).limit(2000)))  # fmt: skip
+        calls = tag_store.calls_page(store, last_id, 2000)
         if not calls:
             break
         last_id = calls[-1].id or last_id

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, update
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from classifiers.taxonomy import RULE_FIELDS, Tag, Taxonomy, tag_from_dict
 from classifiers.taxonomy import load_taxonomy as default_taxonomy
@@ -205,3 +205,28 @@ def active_model(store: Store) -> TagModelRow | None:
 def models(store: Store) -> list[TagModelRow]:
     with store.session() as session:
         return list(session.exec(select(TagModelRow).order_by(col(TagModelRow.id))))
+
+
+def calls_page(
+    store: Store, after_id: int, limit: int, *, due_for: str | None = None
+) -> list[Call]:
+    """Calls with id > ``after_id``, in id order, at most ``limit``. With ``due_for`` (a tagger
+    name), only calls never tagged, tagged by another tagger, or changed since tagging."""
+    query = select(Call).where(col(Call.id) > after_id).order_by(col(Call.id)).limit(limit)
+    if due_for is not None:
+        query = query.where(or_(
+            col(Call.tagged_at).is_(None), col(Call.tagged_with) != due_for,
+            col(Call.last_changed) > col(Call.tagged_at),
+        ))  # fmt: skip
+    with store.session() as session:
+        return list(session.exec(query))
+
+
+def calls_by_id(store: Store, ids: Iterable[int]) -> dict[int, Call]:
+    wanted = list(ids)
+    out: dict[int, Call] = {}
+    with store.session() as session:
+        for start in range(0, len(wanted), CHUNK):
+            query = select(Call).where(col(Call.id).in_(wanted[start : start + CHUNK]))
+            out.update({c.id: c for c in session.exec(query) if c.id is not None})
+    return out

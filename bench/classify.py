@@ -1,0 +1,118 @@
+"""Tagging benchmark: throughput of tagging, and the time to retrain on 5,000 labels.
+
+Measures, in one process, on the corpus calls (train.jsonl and extra-train.jsonl; never the
+held-out file), cycled to the sizes asked:
+  1. tagging N calls from their JSON fields (Document built, rules and model applied) with the
+     rules alone, the model alone and the deployed per-tag choice;
+  2. the same with sklearn's own TF-IDF transform in place of the model's counting path, as
+     the baseline the fast path is measured against;
+  3. retraining (``classifiers.model.train``: TF-IDF, one logistic regression per tag and its
+     threshold by inner cross-validation) on L labelled calls, and the whole ``train`` command's
+     work (the same plus a 5-fold cross-validation that chooses each tag's combination).
+The L labels for timing are the shipped hand labels plus corpus calls labelled by the tagger:
+they are realistic text at the right size, not a quality measure.
+Targets: >= 5,000 calls/s tagging; retrain on 5,000 labels <= 15 s.
+
+    python bench/classify.py [--calls 12000] [--labels 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from classifiers.document import Document, document_from  # noqa: E402
+from classifiers.model import TagModel, train  # noqa: E402
+from classifiers.tagger import Tagger  # noqa: E402
+from classifiers.taxonomy import load_taxonomy  # noqa: E402
+from monitor.training import TrainingData, fit, shipped_labels  # noqa: E402
+
+CORPUS = [ROOT.parent / "shared/fixtures/corpus" / f for f in ("train.jsonl", "extra-train.jsonl")]
+
+
+def corpus_rows() -> list[dict[str, object]]:
+    rows = []
+    for path in CORPUS:
+        if not path.exists():
+            sys.exit(f"corpus file {path} not found (the bench reads shared/fixtures/corpus)")
+        rows += [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    return rows
+
+
+def cycled(rows: list[dict[str, object]], n: int) -> list[dict[str, object]]:
+    return [{**rows[i % len(rows)], "identifier": f"{rows[i % len(rows)]['id']}#{i}"}
+            for i in range(n)]  # fmt: skip
+
+
+def rate(label: str, rows: list[dict[str, object]], tagger: Tagger, baseline: float | None,
+         repeat: int = 3) -> float:  # fmt: skip
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        results = tagger.tag([document_from(r) for r in rows])
+        best = min(best, time.perf_counter() - started)
+    given = sum(len(r.scores) for r in results)
+    per_s = len(rows) / best
+    ratio = f"  {per_s / baseline:4.2f}x the baseline" if baseline else ""
+    print(f"  {label:<44} {best:6.2f} s  {per_s:8,.0f} calls/s  tags given {given:>6}{ratio}")
+    return per_s
+
+
+class SklearnTransform(TagModel):
+    """The same model, with sklearn's TfidfVectorizer.transform (the baseline path)."""
+
+    def matrix(self, docs):  # type: ignore[no-untyped-def]
+        return self.words.transform(docs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=12000)
+    parser.add_argument("--labels", type=int, default=5000)
+    args = parser.parse_args()
+    taxonomy = load_taxonomy()
+    rows = corpus_rows()
+    print(f"{len(rows)} corpus calls, cycled to {args.calls} for tagging")
+    model, _, seconds = fit(TrainingData(*shipped_labels(), [None] * 431), taxonomy)
+    combination = model.meta["combination"]
+    print(f"model trained on the {model.meta['labels']} shipped labels in {seconds:.2f} s")
+    calls = cycled(rows, args.calls)
+    print("tagging:")
+    slow = SklearnTransform(model.words, model.estimators, model.thresholds, model.meta)
+    baseline = rate("deployed choice, sklearn transform (baseline)", calls,
+                    Tagger(taxonomy, slow, combination), None)  # fmt: skip
+    rate("rules alone", calls, Tagger(taxonomy), baseline)
+    rate("model alone", calls, Tagger(taxonomy, model, "model"), baseline)
+    rate("deployed per-tag choice", calls, Tagger(taxonomy, model, combination), baseline)
+
+    docs, labels = shipped_labels()
+    extra = cycled(rows, args.labels - len(docs))
+    extra_docs = [document_from(r) for r in extra]
+    tagger = Tagger(taxonomy, model, combination)
+    extra_labels = [set(r.scores) for r in tagger.tag(extra_docs)]
+    all_docs: list[Document] = docs + extra_docs
+    all_labels = [taxonomy.with_parents(label) for label in labels] + extra_labels
+    print(f"retraining on {len(all_docs)} labels ({len(docs)} by hand, the rest by the tagger):")
+    started = time.perf_counter()
+    retrained = train(all_docs, all_labels, taxonomy.leaves())
+    took = time.perf_counter() - started
+    print(f"  train (TF-IDF + {len(retrained.estimators)} estimators + thresholds) "
+          f"{took:6.2f} s  vocabulary {len(retrained.words.vocabulary_):,}")  # fmt: skip
+    started = time.perf_counter()
+    fit(TrainingData(all_docs, all_labels, [None] * len(all_docs)), taxonomy)
+    print(f"  the `train` command's work (train + 5-fold CV to choose)  "
+          f"{time.perf_counter() - started:6.2f} s")  # fmt: skip
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
