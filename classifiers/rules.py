@@ -19,6 +19,8 @@ from classifiers.document import WORD, Document
 from classifiers.taxonomy import Taxonomy
 
 TEXT_FIELDS = ("phrases", "negative", "countries")
+REASON = {"phrases": "phrase", "countries": "country", "programmes": "programme",
+          "funders": "funder", "negative": "negative phrase"}  # fmt: skip
 PIECE = re.compile(r"(\w+)(\*)?")
 
 
@@ -36,6 +38,10 @@ class _Phrase:
     prefix: tuple[bool, ...]  # per word: a trailing * (matches any ending)
     required: frozenset[str]  # the (lower-cased) words that must occur whole
     exact: re.Pattern[str] | None = None  # acronyms: the phrase as written, in the raw text
+
+    @property
+    def reason(self) -> str:
+        return f'{REASON[self.kind]} "{self.phrase}"'
 
     def _at(self, seq: Sequence[str], i: int) -> bool:
         return all(
@@ -68,15 +74,15 @@ class _Index:
     def __init__(self, phrases: Iterable[_Phrase]) -> None:
         self.exact: dict[str, list[_Phrase]] = defaultdict(list)  # one plain word: the word
         self.prefixed: dict[str, list[_Phrase]] = defaultdict(list)  # first word a prefix: it
-        self.checked: dict[str, list[_Phrase]] = defaultdict(list)  # the rest, by first word
+        self.checked: dict[str, list[_Phrase]] = defaultdict(list)  # the rest, by a word
         for p in phrases:
             first = p.words[0]
             if p.prefix[0]:
                 self.prefixed[first].append(p)
             elif len(p.words) == 1 and p.exact is None:
                 self.exact[first].append(p)
-            else:
-                self.checked[first].append(p)
+            else:  # filed under its longest whole word, the likeliest to be rare
+                self.checked[max(p.required, key=lambda w: (len(w), w))].append(p)
         self.heads = sorted(self.prefixed)
 
     def found(self, lowered: Sequence[str], vocabulary: frozenset[str], text: str) -> list[_Phrase]:
@@ -141,9 +147,7 @@ class Rules:
             if p.kind == "negative":
                 vetoed.add(p.tag)
             else:
-                label = {"phrases": "phrase", "countries": "country", "programmes": "programme",
-                         "funders": "funder"}[p.kind]  # fmt: skip
-                reasons[p.tag].append(f'{label} "{p.phrase}"')
+                reasons[p.tag].append(p.reason)
         ident = doc.identifier.upper()
         for tag, prefix in self.identifiers:
             if ident.startswith(prefix):

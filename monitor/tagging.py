@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifiers.document import Document, document_from
+from classifiers.document import Document
 from classifiers.errors import ClassifierError, ModelError
 from classifiers.model import TagModel, load_model
-from classifiers.tagger import Tagger, TagResult
+from classifiers.tagger import Tagger, TagResult, paused_gc
 from classifiers.taxonomy import Taxonomy, dump_taxonomy
 from monitor.config import Settings
 from monitor.errors import ConfigError
@@ -134,7 +134,8 @@ def classify_stored(
         if not calls:
             break
         ids = [c.id for c in calls if c.id is not None]
-        results = active.tagger.tag([document_of(c) for c in calls])
+        with paused_gc():
+            results = active.tagger.tag([document_of(c) for c in calls])
         labels = tag_store.labels(store, ids)
         given = {cid: given_tags(r, labels.get(cid, {}), taxonomy)
                  for cid, r in zip(ids, results, strict=True)}  # fmt: skip
@@ -182,7 +183,7 @@ def _check(data: Any) -> str | None:
 
 def _tag_batch(batch: list[tuple[int, dict[str, Any]]], tagger: Tagger
                ) -> Iterator[tuple[int, str | None, str]]:  # fmt: skip
-    results = tagger.tag([document_from(data) for _, data in batch])
+    results = tagger.tag_mappings([data for _, data in batch])
     for (number, data), result in zip(batch, results, strict=True):
         out = {**data, "tags": {t: round(s, 4) for t, s in sorted(result.scores.items())}}
         yield number, json.dumps(out, ensure_ascii=False), ""
