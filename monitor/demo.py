@@ -18,6 +18,7 @@ from monitor.store import sources as source_store
 from monitor.store.db import Store, open_store
 from monitor.store.tables import Source
 from monitor.store.views import list_calls
+from monitor.tagging import classify_stored
 from sources.http import build_client
 
 DEMO_SOURCE = "eu-ft-demo"
@@ -66,6 +67,10 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
         report = run_source(store, source, http_client(local, raw))
     print(report_line(report))
     print(f"search requests served: {len(replay.requests)} (pages of 5)")
+    tagged = classify_stored(store, settings)
+    print(f"tagged {tagged.tagged} calls by priority area ({tagged.tagger}"
+          + ("; the first model was trained from the shipped labels" if tagged.trained else "")
+          + ")")  # fmt: skip
     now = datetime.now(UTC)
     calls = list_calls(store, now=now, source=DEMO_SOURCE)
     by_status = Counter(c.status for c in calls)
@@ -79,7 +84,7 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
     )
     print(output.calls_table(calls[:limit], settings.zone))
     print(
-        "\nnext: `funding-monitor calls show ID`, `funding-monitor calls list --status open "
-        "--json`, `funding-monitor status`"
+        "\nnext: `funding-monitor calls show ID`, `funding-monitor tags explain ID`, "
+        "`funding-monitor calls list --tag global-health-lmic --json`, `funding-monitor status`"
     )
     return 0 if report.ok else 1

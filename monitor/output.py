@@ -45,11 +45,12 @@ def money(amount: float | None, currency: str | None) -> str:
 
 
 def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
-    rows = [(c.id, c.status, deadline(c, tz), c.programme, c.identifier, c.title) for c in calls]
+    rows = [(c.id, c.status, deadline(c, tz), c.programme, c.identifier, c.title,
+             ", ".join(c.tags)) for c in calls]  # fmt: skip
     return table(
-        ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE"],
+        ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE", "TAGS"],
         rows,
-        {3: 18, 4: 40, 5: 70},
+        {3: 18, 4: 40, 5: 60, 6: 60},
     )
 
 
@@ -75,6 +76,7 @@ def call_detail(call: CallView, tz: tzinfo = UTC) -> str:
         f"  opens         {stamp(call.opens, tz)}",
         f"  budget        {money(call.budget, call.currency)}",
         f"  action types  {', '.join(call.action_types) or '-'}",
+        f"  tags          {tag_line(call.tags)}",
         f"  keywords      {', '.join(call.keywords) or '-'}",
         f"  url           {call.url}",
         *(
@@ -179,3 +181,9 @@ def preview(records: Sequence[CallRecord], warnings: Sequence[str], limit: int,
                             {2: 40, 3: 60, 4: 70})]  # fmt: skip
     lines += [f"warning: {clean_line(w)}" for w in warnings]
     return "\n".join(lines)
+
+
+def tag_line(tags: dict[str, float]) -> str:
+    return (
+        ", ".join(f"{t} ({s:.2f})" for t, s in tags.items()) or "- (run `funding-monitor classify`)"
+    )
