@@ -183,8 +183,10 @@ def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
     code, out, _ = cli("demo")
     assert code == 0
     assert "eu-ft-demo: ok new=10" in out and "stored 10 distinct calls" in out
+    assert "tagged 10 calls by priority area" in out and "first model was trained" in out
+    assert "eu-research-policy, global-actor, global-health-lmic" in out  # the EDCTP3 topic
     code, out, _ = cli("demo")
-    assert "new=0 updated=0 unchanged=10" in out
+    assert "new=0 updated=0 unchanged=10" in out and "tagged 0 calls" in out
 
 
 def test_an_unknown_timezone_is_a_config_error(cli, monkeypatch) -> None:
