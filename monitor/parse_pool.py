@@ -3,9 +3,9 @@
 Fetching is I/O and runs in threads; parsing (feedparser, lxml, JSON) is CPU work that, in
 threads, holds the one GIL the writes also need. A ``ParsePool`` sends each kind's pure
 ``parse(result, now)`` to a small process pool and hands the records back to the calling
-thread. Processes come from a ``forkserver`` (not ``fork``: the run already has threads), which
-imports the source kinds once; the pool is started when the run starts, so that the start-up
-overlaps the first requests.
+thread. The pool is started when the run starts, before any fetch thread, so that the start-up
+overlaps the first requests: by ``fork`` when the process has no other thread (instant, the
+workers inherit the imported kinds), else from a ``forkserver`` that imports the kinds once.
 
 A worker that dies (a payload that exhausts memory) fails only the sources it was parsing, with
 a clear error; the rest of the run parses in threads.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +37,18 @@ def default_processes() -> int:
     return min(cores or 1, 8) if (cores or 1) > 1 else 0
 
 
+def start_context() -> multiprocessing.context.BaseContext:
+    """``fork`` when this process runs only its main thread (on Linux): forking is then safe
+    and instant, the workers inherit the imported kinds. Otherwise a ``forkserver``, which
+    imports the kinds once and forks clean workers from itself (forking a threaded process can
+    deadlock the child)."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
 def _ready() -> int:
     return os.getpid()
 
@@ -44,8 +57,7 @@ class ParsePool:
     """A process pool for ``parse``; usable from many threads. Use as a context manager."""
 
     def __init__(self, processes: int) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context = start_context()
         self.processes = processes
         self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
             processes, mp_context=context

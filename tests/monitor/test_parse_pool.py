@@ -92,3 +92,20 @@ def test_a_run_with_parse_processes_stores_what_a_threaded_run_stores(store, htt
 def test_default_processes_follow_the_cores() -> None:
     cores = len(os.sched_getaffinity(0))
     assert default_processes() == (0 if cores == 1 else min(cores, 8))
+
+
+def test_workers_are_forked_only_from_a_single_threaded_process() -> None:
+    import threading
+
+    from monitor.parse_pool import start_context
+
+    assert start_context().get_start_method() == ("fork" if threading.active_count() == 1
+                                                  else "forkserver")  # fmt: skip
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        assert start_context().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        helper.join()
