@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -22,9 +22,16 @@ import httpx
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.parse_pool import ParsePool
-from monitor.store.calls import upsert_calls
+from monitor.store.calls import Listing, upsert_calls, upsert_listings
 from monitor.store.db import Store
-from monitor.store.sources import RunCounts, StoreCache, finish_run, start_runs
+from monitor.store.sources import (
+    OkRun,
+    RunCounts,
+    StoreCache,
+    finish_ok_runs,
+    finish_run,
+    start_runs,
+)
 from monitor.store.tables import Source
 from sources.errors import SourceError
 from sources.http import HttpClient, build_client
@@ -139,16 +146,75 @@ def store_collected(
         finish_run(store, run_id, error=message, unhealthy_after=unhealthy_after)
         return SourceReport(source.name, False, error=message, hint=hint,
                             seconds=time.perf_counter() - started)  # fmt: skip
-    seconds = time.perf_counter() - started
-    for warning in result.warnings:
+    return _report(source, replace(collected, seconds=time.perf_counter() - started), counts)
+
+
+def store_batch(
+    store: Store,
+    batch: list[tuple[Source, int, _Collected]],
+    now: datetime,
+    unhealthy_after: int = 2,
+) -> list[SourceReport]:
+    """Write the sources whose fetches completed together in one transaction (a handful of
+    statements for all of them). Failed fetches are recorded one by one; if the joint write
+    fails, each source is written on its own, so one bad listing never costs the others."""
+    ok = [(s, r, c) for s, r, c in batch if c.error is None and c.result is not None]
+    reports = {id(s): store_collected(store, s, r, c, now, unhealthy_after)
+               for s, r, c in batch if c.error is not None or c.result is None}  # fmt: skip
+    if len(ok) == 1:
+        source, run_id, collected = ok[0]
+        reports[id(source)] = store_collected(store, source, run_id, collected, now,
+                                              unhealthy_after)  # fmt: skip
+    elif ok:
+        try:
+            reports.update(_store_together(store, ok, now, unhealthy_after))
+        except Exception:  # job boundary: fall back to one transaction per source
+            logger.exception("joint write failed; writing sources=%d one by one", len(ok))
+            for source, run_id, collected in ok:
+                reports[id(source)] = store_collected(store, source, run_id, collected, now,
+                                                      unhealthy_after)  # fmt: skip
+    return [reports[id(s)] for s, _, _ in batch]
+
+
+def _store_together(
+    store: Store, ok: list[tuple[Source, int, _Collected]], now: datetime, unhealthy_after: int
+) -> dict[int, SourceReport]:
+    listings = [Listing(_source_id(s), c.records, r) for s, r, c in ok]
+    with store.session() as session:
+        counts = upsert_listings(store, listings, now, session)
+        finish_ok_runs(session, [
+            OkRun(r, _source_id(s), n, len(c.records), c.result.warnings, c.result.state)  # type: ignore[union-attr]
+            for (s, r, c), n in zip(ok, counts, strict=True)
+        ], unhealthy_after)  # fmt: skip
+        caches = StoreCache(store)  # every source's new cache entries: one statement
+        for _, _, collected in ok:
+            caches.pending.update(collected.cache.pending if collected.cache else {})
+        caches.save(session)
+    reports = {}
+    for (source, _, collected), n in zip(ok, counts, strict=True):
+        assert collected.result is not None
+        reports[id(source)] = _report(source, collected, n)
+    return reports
+
+
+def _source_id(source: Source) -> int:
+    assert source.id is not None
+    return source.id
+
+
+def _report(source: Source, collected: _Collected, counts: RunCounts) -> SourceReport:
+    """The report of a stored source, logged (warnings, then one line of counts)."""
+    assert collected.result is not None
+    warnings = collected.result.warnings
+    for warning in warnings:
         logger.warning("source=%s warning=%s", source.name, warning)
     logger.info(
         "fetched source=%s items=%d new=%d updated=%d unchanged=%d unseen=%d ms=%d",
         source.name, len(collected.records), counts.new, counts.updated, counts.unchanged,
-        counts.unseen, seconds * 1000,
+        counts.unseen, collected.seconds * 1000,
     )  # fmt: skip
-    return SourceReport(source.name, True, counts, warnings=result.warnings, seconds=seconds,
-                        items=len(collected.records))  # fmt: skip
+    return SourceReport(source.name, True, counts, warnings=warnings,
+                        seconds=collected.seconds, items=len(collected.records))  # fmt: skip
 
 
 def run_source(
@@ -187,11 +253,14 @@ def run_sources(
             if on_start:
                 on_start(source)
             futures[pool.submit(collect, store, source, http, now, budget, parser)] = source
-        for future in as_completed(futures):
-            source = futures[future]
-            run_id = runs[id(source)]
-            report = store_collected(store, source, run_id, future.result(), now, unhealthy_after)
-            reports[id(source)] = report
-            if on_done:
-                on_done(report)
+        pending = set(futures)
+        while pending:  # write whatever completed meanwhile, together
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            batch = [(futures[f], runs[id(futures[f])], f.result()) for f in done]
+            for (source, _, _), report in zip(
+                batch, store_batch(store, batch, now, unhealthy_after), strict=True
+            ):
+                reports[id(source)] = report
+                if on_done:
+                    on_done(report)
     return [reports[id(source)] for source in sources]

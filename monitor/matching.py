@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -85,3 +86,17 @@ def _similar(left: str, right: str, threshold: float) -> bool:
         and matcher.quick_ratio() >= threshold
         and matcher.ratio() >= threshold
     )
+
+
+def best_match(call: Candidate, pool: Iterable[Candidate]) -> Candidate | None:
+    """Of the candidates that are the same call as ``call``, the one whose title is most like
+    it (the earliest on a tie): two calls of one feed can share a link, so the first match by
+    link alone may be the sibling (EDCTP3 publishes two calls under one document)."""
+    matches = [other for other in pool if same_call(call, other)]
+    if len(matches) <= 1:
+        return matches[0] if matches else None
+    return max(matches, key=lambda o: (title_likeness(call, o), -o.id))
+
+
+def title_likeness(a: Candidate, b: Candidate) -> float:
+    return SequenceMatcher(None, a.norm_title, b.norm_title, autojunk=False).ratio()

@@ -6,9 +6,11 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from monitor.store.db import Store
@@ -166,67 +168,101 @@ def upsert_calls(
     unseen (event ``unseen``; ``last_seen`` becomes the source's previous successful run); when
     they come back they get ``reappeared``.
     """
-    incoming = {record.external_id: record for record in records}
+    return upsert_listings(store, [Listing(source_id, records, run_id)], now, session)[0]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One source's complete listing from one run."""
+
+    source_id: int
+    records: Iterable[CallRecord]
+    run_id: int | None = None
+
+
+def upsert_listings(
+    store: Store, listings: Sequence[Listing], now: datetime, session: Session | None = None
+) -> list[RunCounts]:
+    """``upsert_calls`` for several sources' listings at once, in one transaction and a handful
+    of statements (a fetch run writes the sources whose fetches completed together)."""
     events: list[dict[str, Any]] = []
 
-    def event(call_id: int, kind: str, old: Any = None, new: Any = None) -> None:
+    def event(
+        call_id: int, kind: str, old: Any = None, new: Any = None, *, run_id: int | None
+    ) -> None:
         events.append(
             {"call_id": call_id, "run_id": run_id, "kind": kind, "old": old, "new": new, "at": now}
         )
 
+    ids = [listing.source_id for listing in listings]
+    if len(set(ids)) != len(ids):
+        raise ValueError("one listing per source")
     with store.joined(session) as session:
-        known = {
-            ext: (call_id, digest, unseen)
-            for call_id, ext, digest, unseen in session.execute(
-                select(Call.id, Call.external_id, Call.content_hash, Call.unseen_since).where(
-                    Call.source_id == source_id
-                )
-            )
-        }
-        plan = _plan(incoming, known, now)
-        _insert(session, source_id, plan.fresh)
-        for row in plan.fresh:
-            event(row["id"], "new")
-        link_new_calls(session, source_id, plan.fresh)
-        _update_changed(session, plan.changed, now, event)
-        for call_id in plan.back:
-            event(call_id, "reappeared")
-        plain_back = [i for i in plan.back if i not in plan.changed]
-        _mark(session, plain_back, unseen_since=None, last_seen=now)
-        if plan.gone:
-            previous = session.execute(
-                select(Source.last_success_at).where(Source.id == source_id)
-            ).scalar()
-            gone_values = {"unseen_since": now} | ({"last_seen": previous} if previous else {})
-            _mark(session, plan.gone, **gone_values)
-            for call_id in plan.gone:
-                event(call_id, "unseen")
+        known: dict[int, dict[str, tuple[int, str, Any]]] = {sid: {} for sid in ids}
+        for chunk in _chunks(ids):
+            columns = (Call.id, Call.source_id, Call.external_id, Call.content_hash,
+                       Call.unseen_since)  # fmt: skip
+            query = sa_select(*(col(c) for c in columns)).where(col(Call.source_id).in_(chunk))
+            for call_id, sid, ext, digest, unseen in session.execute(query):
+                known[sid][ext] = (call_id, digest, unseen)
+        plans = [
+            _plan({r.external_id: r for r in listing.records}, known[listing.source_id], now)
+            for listing in listings
+        ]
+        pairs = list(zip(listings, plans, strict=True))
+        fresh = [_with_source(row, li.source_id) for li, pl in pairs for row in pl.fresh]
+        _insert(session, fresh)
+        for listing, plan in zip(listings, plans, strict=True):
+            for row in plan.fresh:
+                event(row["id"], "new", run_id=listing.run_id)
+        link_new_calls(session, fresh)
+        gone_sources = [li.source_id for li, pl in pairs if pl.gone]
+        previous = dict(session.execute(
+            select(Source.id, Source.last_success_at).where(col(Source.id).in_(gone_sources))
+        ).all()) if gone_sources else {}  # fmt: skip
+        counts = []
+        for listing, plan in zip(listings, plans, strict=True):
+            run_id = listing.run_id
+            _update_changed(session, plan.changed, now, partial(event, run_id=run_id))
+            for call_id in plan.back:
+                event(call_id, "reappeared", run_id=run_id)
+            plain_back = [i for i in plan.back if i not in plan.changed]
+            _mark(session, plain_back, unseen_since=None, last_seen=now)
+            if plan.gone:
+                last = previous.get(listing.source_id)
+                _mark(session, plan.gone, unseen_since=now, **({"last_seen": last} if last else {}))
+                for call_id in plan.gone:
+                    event(call_id, "unseen", run_id=run_id)
+            counts.append(RunCounts(new=len(plan.fresh),
+                                    updated=len(plan.changed) + len(plain_back),
+                                    unchanged=plan.unchanged, unseen=len(plan.gone)))  # fmt: skip
         for chunk in _chunks(events):
             session.execute(insert(CallChange), list(chunk))
-    return RunCounts(
-        new=len(plan.fresh),
-        updated=len(plan.changed) + len(plain_back),
-        unchanged=plan.unchanged,
-        unseen=len(plan.gone),
-    )
+    return counts
 
 
-def _insert(session: Any, source_id: int, rows: list[dict[str, Any]]) -> None:
-    """Insert new calls; each row gets its ``id``.
+def _with_source(row: dict[str, Any], source_id: int) -> dict[str, Any]:
+    row["source_id"] = source_id
+    return row
+
+
+def _insert(session: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert new calls (each row carries its ``source_id``); each row gets its ``id``.
 
     Plain executemany (no RETURNING): psycopg pipelines it, where a multi-VALUES statement
-    costs more to build than to run. The ids are read back in one query."""
+    costs more to build than to run. The ids are read back in one query per 500 sources."""
     if not rows:
         return
-    for row in rows:
-        row["source_id"] = source_id
     for chunk in _chunks(rows):
         session.execute(insert(Call), list(chunk))
-    by_ext = {row["external_id"]: row for row in rows}
-    query = select(Call.id, Call.external_id).where(Call.source_id == source_id)
-    for call_id, ext in session.execute(query):
-        if ext in by_ext:
-            by_ext[ext]["id"] = call_id
+    by_key = {(row["source_id"], row["external_id"]): row for row in rows}
+    for chunk in _chunks(sorted({row["source_id"] for row in rows})):
+        query = select(Call.id, Call.source_id, Call.external_id).where(
+            col(Call.source_id).in_(chunk)
+        )
+        for call_id, sid, ext in session.execute(query):
+            if (sid, ext) in by_key:
+                by_key[(sid, ext)]["id"] = call_id
 
 
 def _mark(session: Any, ids: list[int], **values: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session, col
 
-from monitor.matching import Candidate, canonical_identifier, same_call
+from monitor.matching import Candidate, best_match, canonical_identifier
 from monitor.store.tables import Call
 
 _FIELDS: tuple[Any, ...] = tuple(
@@ -29,16 +29,20 @@ def _fresh(row: Mapping[str, Any]) -> Candidate:
                      row["funder"], days)  # fmt: skip
 
 
-def link_new_calls(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
-    """Point each new call of ``source_id`` at the earliest matching call of another source
-    (``same_as_id``); returns how many were linked. ``rows`` are the inserted column values
-    with their ``id``. Indexed lookups, 500 calls at a time."""
-    others = select(col(Call.id)).where(col(Call.source_id) != source_id).limit(1)
-    if not rows or session.execute(others).first() is None:
-        return 0  # nothing from any other source to match against
-    return sum(
-        _link(session, source_id, rows[start : start + 500]) for start in range(0, len(rows), 500)
-    )
+def link_new_calls(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Point each new call at the earliest matching call of another source (``same_as_id``);
+    returns how many were linked. ``rows`` are the inserted column values with their ``id`` and
+    ``source_id``, from one or several sources. Indexed lookups, 500 calls at a time."""
+    sources = {row["source_id"] for row in rows}
+    if not rows:
+        return 0
+    if len(sources) == 1:
+        others = select(col(Call.id)).where(col(Call.source_id).not_in(sources)).limit(1)
+        if session.execute(others).first() is None:
+            return 0  # nothing from any other source to match against
+    ordered = sorted(rows, key=lambda row: row["id"])
+    linked: set[int] = set()
+    return sum(_link(session, ordered[i : i + 500], linked) for i in range(0, len(ordered), 500))
 
 
 def _keys(call: Candidate) -> list[tuple[str, object]]:
@@ -49,7 +53,9 @@ def _keys(call: Candidate) -> list[tuple[str, object]]:
     return keys
 
 
-def _link(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -> int:
+def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int]) -> int:
+    """Link ``rows`` (in id order); ``linked`` collects the calls linked so far in this pass,
+    which can no longer be the call others point at."""
     fresh = [_fresh(row) for row in rows]
     # Both sides keep the portal's spelling of EU ids, so the plain (indexed) column is compared.
     identifiers = {c.identifier for c in fresh if canonical_identifier(c.identifier)}
@@ -58,7 +64,6 @@ def _link(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -
     query = (
         select(*_FIELDS)
         .where(
-            col(Call.source_id) != source_id,
             col(Call.same_as_id).is_(None),
             or_(
                 col(Call.identifier).in_(identifiers or {""}),
@@ -75,12 +80,16 @@ def _link(session: Session, source_id: int, rows: Sequence[Mapping[str, Any]]) -
         for key in _keys(other):
             by_key.setdefault(key, []).append(other)
     links = []
-    for call in fresh:
-        pool = sorted({o.id: o for key in _keys(call) for o in by_key.get(key, [])}.values(),
-                      key=lambda o: o.id)  # fmt: skip
-        match = next((other for other in pool if same_call(call, other)), None)
+    for call in fresh:  # an earlier call of another source, not itself a copy: as if one by one
+        pool = sorted(
+            {o.id: o for key in _keys(call) for o in by_key.get(key, [])
+             if o.id < call.id and o.id not in linked}.values(),
+            key=lambda o: o.id,
+        )  # fmt: skip
+        match = best_match(call, pool)
         if match is not None:
             links.append({"call": call.id, "same_as": match.id})
+            linked.add(call.id)
     if links:  # one executemany for all of them
         table = Call.__table__  # type: ignore[attr-defined]
         statement = (

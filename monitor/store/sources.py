@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -155,26 +155,82 @@ def finish_run(
             .values(**source_values)
             .returning(sources.c.consecutive_failures, sources.c.last_error, sources.c.healthy)
         ).one()
-        previous = None
-        if not error and items == 0:  # only an empty listing needs the one before
-            previous = tx.execute(
-                select(runs.c["items"])
-                .where(runs.c.source_id == source_id, runs.c.outcome == "ok", runs.c.id < run_id)
-                .order_by(runs.c.id.desc())
-                .limit(1)
-            ).scalar()
+        previous = _previous_items(tx, source_id, run_id) if not error and items == 0 else None
         reason = health_problem(
             source.consecutive_failures, source.last_error, None if error else items, previous,
             unhealthy_after,
         )  # fmt: skip
         if (reason is None) != source.healthy:
-            tx.execute(
-                update(sources)
-                .where(sources.c.id == source_id)
-                .values(healthy=reason is None, health_reason=reason)
-            )
-            tx.add(SourceEvent(source_id=source_id, kind="healthy" if reason is None else
-                               "unhealthy", reason=reason or "recovered", at=now))  # fmt: skip
+            _set_health(tx, source_id, reason, now)
+
+
+@dataclass(frozen=True)
+class OkRun:
+    """A successful run to close: what ``finish_run`` is given for one without an error."""
+
+    run_id: int
+    source_id: int
+    counts: RunCounts
+    items: int
+    warnings: tuple[str, ...]
+    state: Mapping[str, Any]
+
+
+def finish_ok_runs(tx: Session, done: Sequence[OkRun], unhealthy_after: int = 2) -> None:
+    """``finish_run`` for many successful runs at once, in the caller's transaction: two
+    executemany updates, one read of the sources' health, and writes only where it changes."""
+    if not done:
+        return
+    now = datetime.now(UTC)
+    runs, sources = FetchRun.__table__, Source.__table__  # type: ignore[attr-defined]
+    tx.execute(
+        update(runs).where(runs.c.id == bindparam("b_id")).values(
+            finished_at=now, outcome="ok", error=None, warnings=bindparam("b_warnings"),
+            new=bindparam("b_new"), updated=bindparam("b_updated"),
+            unchanged=bindparam("b_unchanged"), unseen=bindparam("b_unseen"),
+            items=bindparam("b_items"),
+        ),
+        [{"b_id": d.run_id, "b_warnings": list(d.warnings), "b_new": d.counts.new,
+          "b_updated": d.counts.updated, "b_unchanged": d.counts.unchanged,
+          "b_unseen": d.counts.unseen, "b_items": d.items} for d in done],
+    )  # fmt: skip
+    tx.execute(
+        update(sources).where(sources.c.id == bindparam("b_id")).values(
+            last_run_at=now, last_outcome="ok", last_error=None, consecutive_failures=0,
+            last_success_at=now, state=bindparam("b_state"),
+        ),
+        [{"b_id": d.source_id, "b_state": dict(d.state)} for d in done],
+    )  # fmt: skip
+    ids = [d.source_id for d in done]
+    query = select(sources.c.id, sources.c.healthy).where(sources.c.id.in_(ids))
+    healthy = {source_id: ok for source_id, ok in tx.execute(query)}
+    for d in done:
+        previous = _previous_items(tx, d.source_id, d.run_id) if d.items == 0 else None
+        reason = health_problem(0, None, d.items, previous, unhealthy_after)
+        if (reason is None) != healthy[d.source_id]:
+            _set_health(tx, d.source_id, reason, now)
+
+
+def _previous_items(tx: Session, source_id: int, run_id: int) -> int | None:
+    """Items of the source's last successful run before ``run_id`` (only an empty listing
+    needs it: a source that had items and now has none is unhealthy)."""
+    runs = FetchRun.__table__  # type: ignore[attr-defined]
+    return tx.execute(
+        select(runs.c["items"])
+        .where(runs.c.source_id == source_id, runs.c.outcome == "ok", runs.c.id < run_id)
+        .order_by(runs.c.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _set_health(tx: Session, source_id: int, reason: str | None, now: datetime) -> None:
+    sources = Source.__table__  # type: ignore[attr-defined]
+    tx.execute(
+        update(sources).where(sources.c.id == source_id).values(healthy=reason is None,
+                                                                 health_reason=reason)
+    )  # fmt: skip
+    tx.add(SourceEvent(source_id=source_id, kind="healthy" if reason is None else "unhealthy",
+                       reason=reason or "recovered", at=now))  # fmt: skip
 
 
 def health_problem(

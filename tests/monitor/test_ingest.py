@@ -175,3 +175,93 @@ def test_feed_sources_use_conditional_gets_across_runs(store, http, now) -> None
     assert first.ok and first.counts.new == 13
     assert second.ok and second.counts.unchanged == 13 and second.counts.new == 0
     assert server.requests[1]["headers"].get("If-None-Match") == '"r1"'
+
+
+def _collected_feed(store, name: str, body: bytes, now):
+    """A source whose fetch already completed (as a fetch worker hands it over)."""
+    from monitor.ingest import collect
+    from monitor.store.sources import start_runs
+
+    with scripted_server() as server:
+        server.add("GET", "/rss", Reply(200, body, {"Content-Type": "application/rss+xml",
+                                                    "ETag": f'"{name}"'}))  # fmt: skip
+        source = source_store.add_source(store, name, "feed", server.url + "/rss", {})
+        with httpx.Client(timeout=5) as client:
+            collected = collect(store, source, HttpClient(client, attempts=1), now)
+    [run_id] = start_runs(store, [source], now)
+    return source, run_id, collected
+
+
+def _edctp(tag: str) -> bytes:
+    from tests.conftest import FIXTURES
+
+    raw = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_text("utf-8")
+    return raw.replace("/node/", f"/node/{tag}-").replace("<title>", f"<title>{tag} ").encode()
+
+
+def test_sources_completed_together_are_written_together(store, now) -> None:
+    from sqlmodel import select
+
+    from monitor.ingest import store_batch
+    from monitor.store.tables import HttpCacheEntry
+
+    batch = [_collected_feed(store, name, _edctp(name), now) for name in ("a", "b", "c")]
+    reports = store_batch(store, batch, now)
+    assert [(r.source, r.ok, r.counts.new, r.items) for r in reports] == [
+        ("a", True, 13, 13), ("b", True, 13, 13), ("c", True, 13, 13)
+    ]  # fmt: skip
+    # The three feeds publish the same calls (same links or EU topic ids, like titles): one
+    # call each, listed by the first source, the later copies linked to it as if one by one.
+    calls = list_calls(store, now=now)
+    assert len(calls) == 13 and {c.source for c in calls} == {"a"}
+    assert all({x["source"] for x in c.also_listed} == {"b", "c"} for c in calls)
+    assert len(list_calls(store, now=now, source="c")) == 13
+    health = {s.name: s for s in source_store.list_sources(store)}
+    assert all(health[n].last_outcome == "ok" and health[n].last_success_at for n in "abc")
+    runs = source_store.last_runs(store)
+    assert {runs[health[n].id].items for n in "abc"} == {13}
+    with store.session() as session:
+        assert len(session.exec(select(HttpCacheEntry)).all()) == 3
+
+
+def test_when_the_joint_write_fails_each_source_is_written_alone(store, now, monkeypatch):
+    import monitor.ingest as ingest
+
+    batch = [_collected_feed(store, name, _edctp(name), now) for name in ("a", "b")]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure of the joint write")
+
+    monkeypatch.setattr(ingest, "upsert_listings", broken)
+    reports = ingest.store_batch(store, batch, now)
+    assert [(r.source, r.ok, r.counts.new) for r in reports] == [("a", True, 13), ("b", True, 13)]
+    assert len(list_calls(store, now=now, source="b")) == 13
+
+
+def test_a_source_emptied_in_a_joint_write_turns_unhealthy(store, now) -> None:
+    from monitor.ingest import store_batch
+
+    first = [_collected_feed(store, name, _edctp(name), now) for name in ("a", "b")]
+    store_batch(store, first, now)
+    empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>'
+    from monitor.ingest import collect
+    from monitor.store.sources import start_runs
+
+    sources = {s.name: s for s in source_store.list_sources(store)}
+    with scripted_server() as server:
+        server.add("GET", "/a", Reply(200, empty, {"Content-Type": "application/rss+xml"}))
+        server.add("GET", "/b", Reply(200, _edctp("b"), {"Content-Type": "application/rss+xml"}))
+        source_store.update_source(store, "a", url=server.url + "/a")
+        source_store.update_source(store, "b", url=server.url + "/b")
+        sources = {s.name: s for s in source_store.list_sources(store)}
+        with httpx.Client(timeout=5) as client:
+            http = HttpClient(client, attempts=1)
+            batch = [(sources[n], start_runs(store, [sources[n]], now)[0],
+                      collect(store, sources[n], http, now)) for n in ("a", "b")]  # fmt: skip
+    reports = store_batch(store, batch, now)
+    assert [(r.ok, r.counts.unseen) for r in reports] == [(True, 13), (True, 0)]
+    health = {s.name: s for s in source_store.list_sources(store)}
+    assert not health["a"].healthy and "returned no items (it had 13 before)" in (
+        health["a"].health_reason or ""
+    )
+    assert health["b"].healthy

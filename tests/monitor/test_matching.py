@@ -107,3 +107,15 @@ def test_similar_calls_of_different_funders_stay_apart(store, now) -> None:
     upsert_calls(store, second.id, [replace(base, funder="Novo Nordisk Foundation",
                                             url="https://b.example/1")], now)  # fmt: skip
     assert len(list_calls(store, now=now)) == 2
+
+
+def test_a_copy_links_to_the_sibling_with_its_own_title_not_the_first_one() -> None:
+    from monitor.matching import best_match
+
+    link = "https://www.global-health-edctp3.europa.eu/document/d3d297d7_en"
+    epoca = cand(1, 1, url=link, title="Mobilisation of research funds for project EPoCA")
+    prep = cand(2, 1, url=link, title="Mobilisation of research funds for project PREP-TBOX")
+    copy = cand(9, 2, url=link, title="Mobilisation of research funds for project PREP-TBOX")
+    assert same_call(copy, epoca)  # a shared link and a like title: a match on its own...
+    assert best_match(copy, [epoca, prep]) is prep  # ...but the sibling it copies is better
+    assert best_match(copy, [epoca]) is epoca and best_match(copy, []) is None
