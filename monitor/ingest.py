@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -28,13 +28,14 @@ from monitor.store.sources import (
     OkRun,
     RunCounts,
     StoreCache,
+    cached_responses,
     finish_ok_runs,
     finish_run,
     start_runs,
 )
 from monitor.store.tables import Source
 from sources.errors import SourceError
-from sources.http import HttpClient, build_client
+from sources.http import CachedResponse, HttpClient, build_client
 from sources.limits import OriginLimiter
 from sources.records import CallRecord, FetchResult, SourceConfig
 from sources.registry import get_kind
@@ -90,6 +91,7 @@ def collect(
     now: datetime,
     budget: float | None = None,
     parser: ParsePool | None = None,
+    known: Mapping[str, CachedResponse | None] | None = None,
 ) -> _Collected:
     """Fetch and parse one source (no call rows written). Never raises: a failure comes back
     as an error with a hint. Safe to run in a worker thread."""
@@ -98,7 +100,7 @@ def collect(
         kind = get_kind(source.kind)
         settings = validate(kind.name, kind.settings, source.settings)
         config = SourceConfig(source.name, source.url, settings, source.state)
-        cache = StoreCache(store)
+        cache = StoreCache(store, known)
         result = kind.fetch(http.with_budget(budget), config, cache)
         records = parser.parse(kind.parse, result, now) if parser else kind.parse(result, now)
     except (SourceError, MonitorError) as exc:
@@ -242,6 +244,7 @@ def run_sources(
     now = now or datetime.now(UTC)
     sources = list(sources)
     runs = dict(zip(map(id, sources), start_runs(store, sources, now), strict=True))
+    known = cached_responses(store, [source.url for source in sources])
     reports: dict[int, SourceReport] = {}
     parser = ParsePool(parse_processes) if parse_processes and len(sources) > 1 else None
     with (
@@ -252,7 +255,7 @@ def run_sources(
         for source in sources:
             if on_start:
                 on_start(source)
-            futures[pool.submit(collect, store, source, http, now, budget, parser)] = source
+            futures[pool.submit(collect, store, source, http, now, budget, parser, known)] = source
         pending = set(futures)
         while pending:  # write whatever completed meanwhile, together
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
