@@ -70,7 +70,7 @@ class Tagger:
         """Tag calls given as mappings (``title``, ``summary``, ``programme``, ``funder``,
         ``identifier``): the batch path of ``classify --input`` and of the benchmark."""
         with paused_gc():
-            return self.tag([document_from(row) for row in rows])
+            return self._tag([document_from(row) for row in rows])
 
     def tag(self, docs: Sequence[Document]) -> list[TagResult]:
         with paused_gc():

@@ -40,11 +40,6 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return handlers[args.command](args, settings)
 
 
-def _print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings.database_url)
     changed = store.upgrade()
@@ -133,7 +128,7 @@ def _source_list(args: argparse.Namespace, store: Store) -> None:
     if not args.json:
         print(output.sources_table(sources, counts) if sources else "no sources yet")
         return
-    _print_json([
+    output.print_json([
         {"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
          "settings": s.settings, "info": s.info, "calls": counts.get(s.id or 0, 0)}
         for s in sources
@@ -283,7 +278,7 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
                 {"kind": c.kind, "at": c.at.isoformat(), "old": c.old, "new": c.new}
                 for c in call.changes
             ]
-            _print_json(data)
+            output.print_json(data)
         else:
             print(output.call_detail(call, settings.zone))
         return 0
@@ -299,7 +294,7 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
         limit=args.limit,
     )
     if args.json:
-        _print_json([c.to_json() for c in calls])
+        output.print_json([c.to_json() for c in calls])
     else:
         print(output.calls_table(calls, settings.zone) if calls else "no calls match")
     return 0
@@ -313,7 +308,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         sources = [s for s in sources if not s.healthy]
     runs = source_store.last_runs(store)
     if args.json:
-        _print_json([_health_json(s, runs.get(s.id or 0)) for s in sources])
+        output.print_json([_health_json(s, runs.get(s.id or 0)) for s in sources])
     elif sources:
         print(output.status_table(sources, runs, settings.zone))
     else:

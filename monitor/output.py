@@ -4,6 +4,7 @@ characters (sources.text.clean_line), so it cannot move the cursor or recolour t
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -187,3 +188,9 @@ def tag_line(tags: dict[str, float]) -> str:
     return (
         ", ".join(f"{t} ({s:.2f})" for t, s in tags.items()) or "- (run `funding-monitor classify`)"
     )
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout (non-ASCII kept, datetimes as strings)."""
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")

@@ -16,6 +16,7 @@ from classifiers.taxonomy import RULE_FIELDS, Tag, dump_taxonomy, parse_taxonomy
 from monitor import tagging, training
 from monitor.config import Settings
 from monitor.errors import ConfigError
+from monitor.output import print_json
 from monitor.store import tags as tag_store
 from monitor.store.db import Store, open_store
 
@@ -95,11 +96,6 @@ def handlers() -> dict[str, Callable[[argparse.Namespace, Settings], int]]:
             "evaluate": cmd_evaluate, "review": cmd_review}  # fmt: skip
 
 
-def _json(value: Any) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
-    sys.stdout.write("\n")
-
-
 def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.database_url)
     verb = args.tags_command
@@ -126,7 +122,7 @@ def _read_tags(store: Store, args: argparse.Namespace) -> int:
     else:
         rows = tag_store.tag_rows(store, retired=args.all)
         if args.json:
-            _json([_tag_json(r) for r in rows])
+            print_json([_tag_json(r) for r in rows])
         for r in rows if not args.json else []:
             mark = " (retired)" if r.retired_at else ""
             indent = "  " if r.parent else ""
@@ -221,7 +217,7 @@ def _retire(store: Store, taxonomy: Any, args: argparse.Namespace) -> int:
 def _explain(store: Store, settings: Settings, args: argparse.Namespace) -> int:
     data = tagging.explain(store, settings, args.call)
     if args.json:
-        _json(data)
+        print_json(data)
         return 0
     print(f"call {data['call']}: {data['title']}\ntagger: {data['tagger']}")
     if data["warning"]:
@@ -300,7 +296,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.database_url)
     evaluation, active = training.evaluate(store, nested=args.nested)
     if args.json:
-        _json({**evaluation.as_dict(), "active_model": active.metrics if active else None})
+        print_json({**evaluation.as_dict(), "active_model": active.metrics if active else None})
         return 0
     print(evaluation_table(evaluation))
     if active is not None:
@@ -332,7 +328,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.database_url)
     items = training.review(store, settings, args.limit)
     if args.json:
-        _json(items)
+        print_json(items)
     elif not items:
         print("nothing to review (no model, or no calls)")
     for item in items if not args.json else []:
