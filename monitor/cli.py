@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from datetime import date
 
 from classifiers.errors import ClassifierError
-from monitor import __version__, commands, tag_commands
+from monitor import __version__, commands, digest_commands, tag_commands
 from monitor.config import configure_logging, load_settings
 from monitor.errors import MonitorError
+from notifications.errors import DeliveryError
 from sources.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def _date(text: str) -> date:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="funding-monitor",
-        description="Monitor research-funding calls: fetch, store, list.",
+        description="Monitor research-funding calls: fetch, store, tag, send digests.",
     )
     parser.add_argument("--version", action="version", version=f"funding-monitor {__version__}")
     parser.add_argument(
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--unhealthy", action="store_true",
                         help="only unhealthy sources; exit 1 if there are any")  # fmt: skip
     tag_commands.add_parsers(sub)
+    digest_commands.add_parsers(sub)
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
     demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
     return parser
@@ -132,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             level = "WARNING"  # a terminal gets a progress display and a summary instead
         configure_logging(level)
         return commands.dispatch(args, settings)
-    except (MonitorError, SourceError, ClassifierError) as exc:
+    except (MonitorError, SourceError, ClassifierError, DeliveryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import catalogue, output, tag_commands
+from monitor import catalogue, digest_commands, output, tag_commands
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.ingest import SourceReport, http_client, run_sources
@@ -36,6 +36,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "status": cmd_status,
         "demo": cmd_demo,
         **tag_commands.handlers(),
+        **digest_commands.handlers(),
     }
     return handlers[args.command](args, settings)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,6 +71,45 @@ class Settings(BaseSettings):
         "",
         description="directory of trained tag models (default: `models` beside the SQLite "
         "file, else ./funding-monitor-models)",
+    )
+    smtp_host: str = Field("localhost", description="SMTP server that sends the email digests")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 STARTTLS, 465 SSL)")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls, ssl (implicit TLS) or none (loopback relays only)"
+    )
+    smtp_username: str = Field("", description="SMTP login; empty sends without logging in")
+    smtp_password: SecretStr = Field(
+        SecretStr(""), description="SMTP password (never logged or shown)"
+    )
+    mail_from: str = Field(
+        "funding-monitor@localhost", description="From address of digests and notices"
+    )
+    slack_token: SecretStr = Field(
+        SecretStr(""), description="Slack bot token (xoxb-…, scope chat:write) for channels"
+    )
+    slack_base_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (tests point it at loopback)"
+    )
+    public_url: str = Field(
+        "", description="public base URL for links in digests (unsubscribe: PUBLIC_URL/unsubscribe)"
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="key that signs unsubscribe tokens; keep it secret and stable"
+    )
+    digest_weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = Field("monday", description="day on which weekly digests are due")
+    digest_time: str = Field(
+        "08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="local time (in TIMEZONE) from which digests are due, HH:MM",
+    )  # fmt: skip
+    digest_lookback_days: int = Field(
+        7, ge=1, le=90,
+        description="a first digest, and each next one, look this many days further back for "
+        "calls not yet announced (late tagging)",
+    )  # fmt: skip
+    reminder_days: tuple[int, ...] = Field(
+        (28, 7), description="default reminder windows before a deadline, in days (JSON list)"
     )
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     timezone: str = Field(

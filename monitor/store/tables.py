@@ -243,3 +243,63 @@ class TagModelRow(SQLModel, table=True):
     combination: dict[str, Any] = _json(dict)
     versions: dict[str, Any] = _json(dict)
     active: bool = False
+
+
+class Subscriber(SQLModel, table=True):
+    """Who receives digests (role ``digest``) or source notices (role ``curator``), where
+    (an email address, a Slack channel, or a Slack incoming webhook) and what."""
+
+    __table_args__ = (Unique("kind", "address", name="uq_subscriber_kind_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # email | slack-channel | slack-webhook
+    address: str = Field(sa_column=Column(Text, nullable=False))  # a webhook URL is a secret
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="digest", max_length=10)  # digest | curator
+    language: str = Field(default="en", max_length=5)
+    frequency: str = Field(default="weekly", max_length=10)  # weekly | daily
+    # tags, programmes, places, keywords (lists) and min_days_left (int)
+    filters: dict[str, Any] = _json(dict)
+    reminder_days: list[int] = _json(list)
+    active: bool = True
+    token_nonce: str = Field(max_length=32)  # in signed unsubscribe tokens; rotate to revoke
+    created_at: datetime | None = _when(nullable=False)
+    unsubscribed_at: datetime | None = _when()
+
+
+class Delivery(SQLModel, table=True):
+    """The ledger: one digest (or notice) per subscriber and period, planned then sent.
+
+    ``pending`` → ``sent``; ``failed`` when the recipient was refused for good; ``empty`` when
+    nothing was due (the period is settled and nothing is sent). ``parts_sent`` counts the Slack
+    messages already posted, so that a resumed delivery posts only the rest."""
+
+    __table_args__ = (Unique("subscriber_id", "kind", "period", name="uq_delivery_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = _ref("subscriber.id")
+    kind: str = Field(default="digest", max_length=10)  # digest | notice
+    period: str = Field(max_length=120)
+    status: str = Field(default="pending", max_length=10, index=True)
+    planned_at: datetime | None = _when(nullable=False)
+    since: datetime | None = _when()
+    items: int = 0
+    payload: dict[str, Any] = _json(dict)  # a notice's content
+    attempts: int = 0
+    parts_sent: int = 0
+    message_id: str | None = Field(default=None, max_length=300)
+    sent_at: datetime | None = _when()
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Announcement(SQLModel, table=True):
+    """A call announced to a subscriber: as new, one typed change (``change:ID``) or one
+    reminder window of one deadline (``reminder:DAYS:DATE``). Never announced twice."""
+
+    subscriber_id: int = Field(sa_column=Column(Integer, ForeignKey("subscriber.id",
+                               ondelete="CASCADE"), primary_key=True))  # fmt: skip
+    call_id: int = Field(sa_column=Column(Integer, ForeignKey("call.id", ondelete="CASCADE"),
+                                          primary_key=True, index=True))  # fmt: skip
+    key: str = Field(max_length=60, primary_key=True)
+    delivery_id: int = _ref("delivery.id")
+    part: str = Field(max_length=10)  # new | changed | reminders

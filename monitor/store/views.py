@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -250,3 +251,60 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
         links = _links(session, [call_id]).get(call_id, [])
         tags = _tags(session, [call_id]).get(call_id, {})
     return replace(_view(call, name, listed, now), changes=history, also_listed=links, tags=tags)
+
+
+DIGEST_CHANGES = ("deadline_changed", "budget_changed", "status_changed", "reopened")
+
+
+def digest_calls(
+    store: Store,
+    *,
+    now: datetime,
+    ids: Sequence[int] | None = None,
+    since: datetime | None = None,
+    horizon: datetime | None = None,
+) -> list[tuple[CallView, dict[str, Any]]]:
+    """Calls (one per call: copies from other sources left out) with their tags and their
+    source's info, for digests: those in ``ids``; or else those first seen since ``since``,
+    with a change a digest reports since ``since``, or with a deadline before ``horizon``."""
+    query = select(Call, Source.name, Source.last_success_at, Source.info).join(
+        Source, col(Source.id) == Call.source_id
+    )
+    if ids is not None:
+        chunks = [list(ids[i : i + 500]) for i in range(0, len(ids), 500)]
+        queries = [query.where(col(Call.id).in_(chunk)) for chunk in chunks]
+    else:
+        assert since is not None and horizon is not None
+        changed = select(CallChange.call_id).where(
+            col(CallChange.at) >= since, col(CallChange.kind).in_(DIGEST_CHANGES)
+        )
+        soon = (col(Call.last_deadline) >= now) & (col(Call.last_deadline) <= horizon)
+        wanted = or_(col(Call.first_seen) >= since, soon, col(Call.id).in_(changed))
+        queries = [query.where(col(Call.same_as_id).is_(None), wanted)]
+    found: list[tuple[CallView, dict[str, Any]]] = []
+    with store.session() as session:
+        for q in queries:
+            rows = list(session.exec(q))
+            tags = _tags(session, [call.id for call, *_ in rows if call.id is not None])
+            for call, name, seen, info in rows:
+                view = _view(call, name, seen, now)
+                found.append((replace(view, tags=tags.get(view.id, {})), dict(info or {})))
+    return found
+
+
+def digest_changes(
+    store: Store, *, since: datetime | None = None, ids: Sequence[int] | None = None
+) -> list[tuple[int, int, str, Any, Any, datetime]]:
+    """(id, call_id, kind, old, new, at) of the changes a digest reports: since ``since``, or
+    those with the given ids."""
+    query = select(CallChange).where(col(CallChange.kind).in_(DIGEST_CHANGES))
+    if since is not None:
+        query = query.where(col(CallChange.at) >= since)
+    queries = [query]
+    if ids is not None:
+        queries = [query.where(col(CallChange.id).in_(list(ids[i : i + 500])))
+                   for i in range(0, len(ids), 500)]  # fmt: skip
+    with store.session() as session:
+        return [(c.id, c.call_id, c.kind, c.old, c.new, _required(c.at))
+                for q in queries for c in session.exec(q.order_by(col(CallChange.id)))
+                if c.id is not None]  # fmt: skip

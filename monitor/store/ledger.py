@@ -1,0 +1,194 @@
+"""The delivery ledger: planned deliveries, what each announces, and how each ended.
+
+Planning writes a delivery and its announcements in one transaction, so a call can be promised
+to a subscriber only once; sending marks each delivery (or each Slack message of it) in its own
+transaction right after the transport accepted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, update
+from sqlmodel import col, select
+
+from monitor.store.db import Store
+from monitor.store.tables import Announcement, Delivery
+
+SETTLED = ("sent", "empty")  # a period with one of these is done
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A delivery to write: its row values and its announcements (call_id, key, part)."""
+
+    subscriber_id: int
+    kind: str
+    period: str
+    planned_at: datetime
+    since: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    announcements: Sequence[tuple[int, str, str]] = ()
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def existing(store: Store, kind: str, periods: Iterable[str]) -> set[tuple[int, str]]:
+    """(subscriber_id, period) of the deliveries of ``kind`` already planned for ``periods``."""
+    found: set[tuple[int, str]] = set()
+    with store.session() as session:
+        for chunk in _chunks(sorted(set(periods))):
+            query = select(Delivery.subscriber_id, Delivery.period).where(
+                Delivery.kind == kind, col(Delivery.period).in_(chunk)
+            )
+            found.update((s, p) for s, p in session.exec(query))
+    return found
+
+
+def last_settled(store: Store, kind: str = "digest") -> dict[int, datetime]:
+    """For each subscriber, when its last settled delivery of ``kind`` was planned."""
+    query = (
+        select(Delivery.subscriber_id, func.max(Delivery.planned_at))
+        .where(Delivery.kind == kind, col(Delivery.status).in_(SETTLED))
+        .group_by(col(Delivery.subscriber_id))
+    )
+    with store.session() as session:
+        return {s: _aware(at) for s, at in session.exec(query) if at is not None}
+
+
+def _aware(value: datetime) -> datetime:
+    from monitor.store.tables import utc
+
+    result = utc(value)
+    assert result is not None
+    return result
+
+
+def announced(store: Store, call_ids: Sequence[int]) -> dict[int, set[tuple[int, str]]]:
+    """For each subscriber, the (call_id, key) already announced among ``call_ids``."""
+    found: dict[int, set[tuple[int, str]]] = {}
+    with store.session() as session:
+        for chunk in _chunks(list(call_ids)):
+            query = select(Announcement.subscriber_id, Announcement.call_id, Announcement.key)
+            for sub, call, key in session.exec(query.where(col(Announcement.call_id).in_(chunk))):
+                found.setdefault(sub, set()).add((call, key))
+    return found
+
+
+def plan(store: Store, planned: Sequence[Planned]) -> list[int]:
+    """Write the deliveries (pending, or empty when they announce nothing) and their
+    announcements in one transaction; returns the new deliveries' ids in order."""
+    if not planned:
+        return []
+    rows = [
+        {"subscriber_id": p.subscriber_id, "kind": p.kind, "period": p.period,
+         "planned_at": p.planned_at, "since": p.since, "payload": p.payload,
+         "items": len({a[0] for a in p.announcements}),
+         "status": "pending" if p.announcements or p.kind != "digest" else "empty",
+         "attempts": 0, "parts_sent": 0}
+        for p in planned
+    ]  # fmt: skip
+    with store.session() as session:
+        ids: list[int] = []
+        for chunk in _chunks(rows):
+            result = session.execute(
+                insert(Delivery).returning(col(Delivery.id), sort_by_parameter_order=True),
+                list(chunk),
+            )
+            ids.extend(result.scalars())
+        links = [
+            {"subscriber_id": p.subscriber_id, "call_id": call, "key": key,
+             "delivery_id": delivery_id, "part": part}
+            for p, delivery_id in zip(planned, ids, strict=True)
+            for call, key, part in p.announcements
+        ]  # fmt: skip
+        for chunk in _chunks(links, 2000):
+            session.execute(insert(Announcement), list(chunk))
+        session.commit()
+    return ids
+
+
+def pending(
+    store: Store, *, subscriber_id: int | None = None, kind: str | None = None
+) -> list[Delivery]:
+    query = select(Delivery).where(Delivery.status == "pending").order_by(col(Delivery.id))
+    if subscriber_id is not None:
+        query = query.where(Delivery.subscriber_id == subscriber_id)
+    if kind is not None:
+        query = query.where(Delivery.kind == kind)
+    with store.session() as session:
+        return list(session.exec(query))
+
+
+def entries(store: Store, delivery_ids: Sequence[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """For each delivery, its announcements (call_id, key, part)."""
+    found: dict[int, list[tuple[int, str, str]]] = {}
+    with store.session() as session:
+        for chunk in _chunks(list(delivery_ids)):
+            query = (
+                select(
+                    Announcement.delivery_id,
+                    Announcement.call_id,
+                    Announcement.key,
+                    Announcement.part,
+                )  # fmt: skip
+                .where(col(Announcement.delivery_id).in_(chunk))
+                .order_by(col(Announcement.call_id), col(Announcement.key))
+            )
+            for delivery, call, key, part in session.exec(query):
+                found.setdefault(delivery, []).append((call, key, part))
+    return found
+
+
+def mark_part(store: Store, delivery_id: int, parts_sent: int) -> None:
+    """One more Slack message of the delivery is posted."""
+    _set(store, delivery_id, parts_sent=parts_sent)
+
+
+def mark_sent(
+    store: Store, delivery_id: int, at: datetime, *, parts_sent: int, message_id: str | None
+) -> None:
+    _set(store, delivery_id, status="sent", sent_at=at, parts_sent=parts_sent,
+         message_id=message_id, error=None)  # fmt: skip
+
+
+def mark_error(store: Store, delivery_id: int, error: str, *, permanent: bool) -> None:
+    """A failed attempt. Transient: stays pending for the next run. Permanent: failed, and its
+    calls are released so that a corrected subscriber gets them in a later digest."""
+    with store.session() as session:
+        values: dict[str, Any] = {"error": error[:2000],
+                                  "attempts": col(Delivery.attempts) + 1}  # fmt: skip
+        if permanent:
+            values["status"] = "failed"
+            session.execute(
+                delete(Announcement).where(col(Announcement.delivery_id) == delivery_id)
+            )
+        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
+        session.commit()
+
+
+def _set(store: Store, delivery_id: int, **values: Any) -> None:
+    with store.session() as session:
+        session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
+        session.commit()
+
+
+def deliveries(store: Store, subscriber_id: int | None = None, limit: int = 50) -> list[Delivery]:
+    """The newest deliveries first."""
+    query = select(Delivery).order_by(col(Delivery.id).desc()).limit(limit)
+    if subscriber_id is not None:
+        query = query.where(Delivery.subscriber_id == subscriber_id)
+    with store.session() as session:
+        return list(session.exec(query))
+
+
+def periods(store: Store, kind: str) -> set[str]:
+    """Every period a delivery of ``kind`` was planned for."""
+    with store.session() as session:
+        return set(session.exec(select(Delivery.period).where(Delivery.kind == kind).distinct()))

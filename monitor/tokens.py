@@ -1,0 +1,52 @@
+"""Signed unsubscribe tokens (itsdangerous): the subscriber's id and nonce, signed with
+FUNDING_MONITOR_SECRET_KEY. Rotating a subscriber's nonce revokes its old tokens."""
+
+from __future__ import annotations
+
+from itsdangerous import BadData, URLSafeSerializer
+
+from monitor.config import Settings
+from monitor.errors import ConfigError
+from monitor.store.tables import Subscriber
+
+SALT = "funding-monitor/unsubscribe"
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer | None:
+    key = settings.secret_key.get_secret_value()
+    return URLSafeSerializer(key, salt=SALT) if key else None
+
+
+def token_for(settings: Settings, subscriber: Subscriber) -> str | None:
+    """The subscriber's unsubscribe token, or None when no secret key is set."""
+    serializer = _serializer(settings)
+    if serializer is None:
+        return None
+    return str(serializer.dumps([subscriber.id, subscriber.token_nonce]))
+
+
+def unsubscribe_url(settings: Settings, subscriber: Subscriber) -> str:
+    """PUBLIC_URL/unsubscribe?token=…, or "" when PUBLIC_URL or SECRET_KEY is not set."""
+    token = token_for(settings, subscriber)
+    if not token or not settings.public_url:
+        return ""
+    return f"{settings.public_url.rstrip('/')}/unsubscribe?token={token}"
+
+
+def read_token(settings: Settings, token: str) -> tuple[int, str]:
+    """(subscriber id, nonce) from a token; ConfigError if it is not one we signed."""
+    serializer = _serializer(settings)
+    if serializer is None:
+        raise ConfigError("no FUNDING_MONITOR_SECRET_KEY is set, so no token can be checked")
+    token = token.strip().rpartition("token=")[2]  # a whole link is accepted too
+    try:
+        value = serializer.loads(token)
+    except BadData:
+        raise ConfigError(
+            "this unsubscribe token is not valid (altered, truncated, or signed with another key)",
+            hint="Copy the whole link from the email; or remove the subscriber with "
+            "`funding-monitor subscribers remove`.",
+        ) from None
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
+        raise ConfigError("this unsubscribe token has an unexpected content")
+    return value[0], str(value[1])

@@ -1,0 +1,95 @@
+"""What a subscriber reads, as plain values: a digest of calls, or a notice to curators. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+LANGUAGES = ("en", "sv")
+# Typed changes a digest reports; anything else (a reworded summary…) is never announced.
+CHANGE_KINDS = ("deadline_changed", "budget_changed", "closed_early", "reopened")
+OTHER_AREA = ""  # the section of calls with none of the subscriber's priority areas
+
+
+@dataclass(frozen=True)
+class Change:
+    """A typed change. ``old``/``new`` are tuples of aware datetimes for deadline_changed,
+    (amount, currency) pairs (or None) for budget_changed, and None otherwise."""
+
+    kind: str
+    old: object = None
+    new: object = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One call as a digest shows it."""
+
+    call_id: int
+    title: str
+    url: str
+    funder: str
+    programme: str
+    identifier: str
+    status: str  # open | forthcoming | closed
+    deadlines: tuple[datetime, ...]  # the upcoming ones (aware), soonest first
+    budget: float | None = None
+    currency: str | None = None
+    tags: tuple[str, ...] = ()
+    opens: datetime | None = None
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def next_deadline(self) -> datetime | None:
+        return self.deadlines[0] if self.deadlines else None
+
+
+@dataclass(frozen=True)
+class Section:
+    area: str  # a priority area's tag id, or OTHER_AREA
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One subscriber's digest for one period. Sections are grouped by priority area and sorted
+    by deadline (see ``notifications.selection.group``)."""
+
+    language: str
+    timezone: str  # IANA name in which times are shown
+    as_of: datetime
+    period: str  # e.g. 2026-W48 or 2026-11-28
+    new: tuple[Section, ...] = ()
+    changed: tuple[Section, ...] = ()
+    reminders: tuple[Section, ...] = ()
+    reminder_days: tuple[int, ...] = (28, 7)
+    tag_labels: Mapping[str, str] = field(default_factory=dict)  # tag id -> label in language
+    unsubscribe_url: str = ""
+    manage_hint: str = ""  # how to change the subscription, e.g. a command or a page
+    reference: str = ""  # the ledger's id of this delivery, shown in the footer
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.items) for part in (self.new, self.changed, self.reminders) for s in part)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.count == 0
+
+    def label(self, tag: str) -> str:
+        return self.tag_labels.get(tag, tag)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A note to curators that a source turned unhealthy, is still so, or recovered."""
+
+    language: str
+    timezone: str
+    as_of: datetime
+    source: str
+    state: str  # unhealthy | still-unhealthy | healthy
+    reason: str
+    since: datetime | None = None
+    reference: str = ""

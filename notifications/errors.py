@@ -1,0 +1,41 @@
+"""Errors of the notifications wing.
+
+    DeliveryError          a digest or notice could not be delivered
+    ├── TransportError     the server or API is unreachable, busy or refused for now: retry later
+    ├── RecipientError     this recipient is refused for good (bad address, unknown channel)
+    └── DestinationError   an address, channel or webhook URL is malformed (caught before storing)
+
+Each carries the channel, the recipient as safe to show (never a token or a webhook secret) and a
+hint an operator can act on.
+"""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    default_hint = ""
+    retry = False
+
+    def __init__(self, message: str, *, channel: str = "", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.hint = hint if hint is not None else self.default_hint
+
+
+class TransportError(DeliveryError):
+    default_hint = (
+        "Check the FUNDING_MONITOR_SMTP_* / _SLACK_* settings and that the server is up; "
+        "`funding-monitor digest send` retries what was not sent."
+    )
+    retry = True
+
+
+class RecipientError(DeliveryError):
+    default_hint = "Fix or remove the subscriber with `funding-monitor subscribers edit|remove`."
+
+
+class DestinationError(DeliveryError):
+    default_hint = (
+        "Give an email address (name@example.org), a Slack channel id (C0123ABCD) or an "
+        "https:// incoming-webhook URL."
+    )

@@ -1,0 +1,235 @@
+"""The Slack channel: a digest or notice → Block Kit messages (pure), and sending them through
+the Web API (bot token, chat.postMessage) or an incoming webhook, with slack-sdk.
+
+Every text from the world goes through ``escape``: ``&``, ``<`` and ``>`` become entities (so
+no ``<!channel>``, ``<@U…>`` or link can be smuggled in), formatting characters are fenced with
+zero-width spaces so a title cannot turn bold or code, and ``@channel``, ``@here`` and
+``@everyone`` are broken with a word joiner. Messages never ask Slack to parse names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
+
+from notifications.digest import OTHER_AREA, Digest, Item, Notice
+from notifications.errors import DestinationError, RecipientError, TransportError
+from notifications.wording import Words
+
+CHANNEL = "slack"
+MAX_BLOCKS = 50  # per message (Slack's limit)
+MAX_SECTION_TEXT = 3000  # characters per section text
+MAX_HEADER_TEXT = 150
+_MARKS = re.compile(r"([*_~`])")
+_BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+_CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9_\-]{0,79}$")
+# Fatal for this destination; anything else (ratelimited, internal_error, timeouts) is retried.
+_PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth",
+              "account_inactive", "token_revoked", "no_service", "channel_is_archived",
+              "missing_scope", "not_authed", "invalid_token", "action_prohibited"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # the notification / fallback text
+    blocks: tuple[dict[str, Any], ...]
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside mrkdwn: no mentions, no links, no formatting."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKS.sub("\u200b\\1\u200b", text)
+    return _BROADCAST.sub("@\u2060\\1", text)
+
+
+def _link(url: str, text: str) -> str:
+    """A mrkdwn link when ``url`` is http(s), else the escaped text alone."""
+    if not url.startswith(("https://", "http://")):
+        return escape(text)
+    safe = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")  # | and > and spaces get encoded
+    return f"<{safe}|{escape(text)}>"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_channel(channel: str) -> str:
+    """A channel id (C0123ABCD) or #name; DestinationError otherwise."""
+    if _CHANNEL_ID.match(channel) or _CHANNEL_NAME.match(channel):
+        return channel
+    raise DestinationError(f"{channel!r} is not a Slack channel id (C0123ABCD) or #name",
+                           channel=CHANNEL)  # fmt: skip
+
+
+def check_webhook(url: str) -> str:
+    """An incoming-webhook URL: https, or http on loopback only (for tests)."""
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme == "https" and parts.hostname or parts.scheme == "http" and loopback:
+        return url
+    raise DestinationError(
+        f"webhook {safe_webhook(url)} must be an https:// URL (plain http only on loopback)",
+        channel=CHANNEL,
+    )
+
+
+def safe_webhook(url: str) -> str:
+    """A webhook URL as safe to show: its path is the secret, so only the host is kept."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/…" if parts.scheme else "(not a URL)"
+
+
+def _item_block(item: Item, words: Words, labels: Callable[[str], str]) -> dict[str, Any]:
+    lines = [f"*{_link(item.url, item.title)}*"]
+    lines += [f":warning: *{escape(words.change(c))}*" for c in item.changes]
+    origin = " · ".join(
+        escape(x) for x in dict.fromkeys(v for v in (item.funder, item.programme) if v)
+    )
+    if origin:
+        lines.append(origin)
+    when = "; ".join(words.when(d) for d in item.deadlines) or words("no_deadline")
+    detail = f"{words('deadline')}: *{escape(when)}*"
+    if item.budget is not None:
+        detail += f" · {words('budget')}: {escape(words.money(item.budget, item.currency))}"
+    lines.append(detail)
+    if item.tags:
+        lines.append(f"_{escape(', '.join(labels(t) for t in item.tags))}_")
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), MAX_SECTION_TEXT)},
+    }
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": _cut(text, MAX_HEADER_TEXT)}}
+
+
+def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
+    words = Words(digest.language, digest.timezone)
+    blocks: list[dict[str, Any]] = [
+        _header(words("heading")),
+        _context(escape(words("intro", count=digest.count, date=words.day(digest.as_of)))),
+    ]
+    for name, sections in (("new", digest.new), ("changed", digest.changed),
+                           ("reminders", digest.reminders)):  # fmt: skip
+        if not sections:
+            continue
+        blocks += [{"type": "divider"}, _header(words(name))]
+        for section in sections:
+            area = words("other") if section.area == OTHER_AREA else digest.label(section.area)
+            blocks.append(_context(f"*{escape(area)}*"))
+            blocks += [_item_block(item, words, digest.label) for item in section.items]
+    footer = words("footer")
+    if digest.unsubscribe_url:
+        footer += f" {_link(digest.unsubscribe_url, words('unsubscribe'))}"
+    if digest.reference:
+        footer += f" · {escape(words('reference', ref=digest.reference))}"
+    blocks += [{"type": "divider"}, _context(footer if digest.unsubscribe_url else escape(footer))]
+    return blocks
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": _cut(mrkdwn, MAX_SECTION_TEXT)}],
+    }
+
+
+def render_digest(digest: Digest) -> list[SlackMessage]:
+    """The digest as one or more messages of at most MAX_BLOCKS blocks each."""
+    words = Words(digest.language, digest.timezone)
+    text = escape(words("subject", count=digest.count, period=digest.period))
+    return split(text, digest_blocks(digest), words)
+
+
+def split(text: str, blocks: Sequence[dict[str, Any]], words: Words) -> list[SlackMessage]:
+    chunks = [tuple(blocks[i : i + MAX_BLOCKS]) for i in range(0, len(blocks), MAX_BLOCKS)]
+    if len(chunks) == 1:
+        return [SlackMessage(text, chunks[0])]
+    return [SlackMessage(f"{text} – {words('continued', part=n, parts=len(chunks))}" if n > 1
+                         else text, chunk)
+            for n, chunk in enumerate(chunks, 1)]  # fmt: skip
+
+
+def render_notice(notice: Notice) -> list[SlackMessage]:
+    words = Words(notice.language, notice.timezone)
+    title = words("subject_notice", source=notice.source, state=words("notice_" + notice.state))
+    lines = [f"*{escape(title)}*", f"{words('notice_reason')}: {escape(notice.reason)}"]
+    if notice.since:
+        lines.append(f"{words('notice_since')}: {escape(words.when(notice.since))}")
+    lines.append(escape(words("notice_hint", source=notice.source)))
+    block = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), MAX_SECTION_TEXT)},
+    }
+    return [SlackMessage(escape(title), (block,))]
+
+
+def web_client(token: str, base_url: str, *, retries: int = 3, timeout: int = 30) -> WebClient:
+    """A WebClient that waits out 429s (Retry-After) up to ``retries`` times."""
+    client = WebClient(token=token, base_url=base_url, timeout=timeout)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=retries))
+    return client
+
+
+def webhook_client(url: str, *, retries: int = 3, timeout: int = 30) -> WebhookClient:
+    client = WebhookClient(url, timeout=timeout)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=retries))
+    return client
+
+
+def post(client: WebClient, channel: str, message: SlackMessage) -> str:
+    """chat.postMessage; returns the message's ts. Raises RecipientError / TransportError."""
+    try:
+        response = client.chat_postMessage(channel=channel, text=message.text,
+                                           blocks=list(message.blocks), unfurl_links=False,
+                                           unfurl_media=False, link_names=False)  # fmt: skip
+    except SlackApiError as exc:
+        error = str(exc.response.get("error", "")) if exc.response is not None else ""
+        kind = RecipientError if error in _PERMANENT else TransportError
+        raise kind(f"Slack refused the message to {channel}: {error or exc}", channel=CHANNEL,
+                   hint=_hint(error)) from None  # fmt: skip
+    except (SlackClientError, OSError) as exc:
+        raise TransportError(f"cannot reach the Slack Web API: {exc.__class__.__name__}: {exc}",
+                             channel=CHANNEL) from None  # fmt: skip
+    return str(response.get("ts", ""))
+
+
+def post_webhook(client: WebhookClient, message: SlackMessage) -> None:
+    where = safe_webhook(client.url)
+    try:
+        response = client.send(text=message.text, blocks=list(message.blocks),
+                               unfurl_links=False, unfurl_media=False)  # fmt: skip
+    except (SlackClientError, OSError) as exc:
+        raise TransportError(f"cannot reach the Slack webhook {where}: "
+                             f"{exc.__class__.__name__}", channel=CHANNEL) from None  # fmt: skip
+    if response.status_code == 200:
+        return
+    body = (response.body or "")[:200]
+    permanent = response.status_code in (403, 404, 410) or body in _PERMANENT
+    kind = RecipientError if permanent else TransportError
+    raise kind(f"Slack webhook {where} answered {response.status_code}: {body}", channel=CHANNEL)
+
+
+def _hint(error: str) -> str | None:
+    if error in ("not_in_channel", "channel_not_found"):
+        return "Invite the bot to the channel (/invite @bot) or fix the channel id."
+    if error in (
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "invalid_token",
+        "account_inactive",
+    ):
+        return "Check FUNDING_MONITOR_SLACK_TOKEN (a bot token with chat:write)."
+    return None

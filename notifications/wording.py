@@ -1,0 +1,161 @@
+"""Every fixed text of a digest or notice in English and Swedish, and dates, times and money
+formatted for the language with Babel. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal
+
+from notifications.digest import Change
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "Funding calls: {count} for you ({period})",
+        "subject_notice": "Source {source}: {state}",
+        "heading": "Funding calls for international collaboration",
+        "intro": "{count} items matching your subscription, as of {date}.",
+        "new": "New calls",
+        "changed": "Changes to calls you were sent",
+        "reminders": "Deadlines coming up",
+        "reminders_intro": "Calls you follow whose deadline is within {days} days.",
+        "other": "Other calls",
+        "funder": "Funder",
+        "programme": "Programme",
+        "deadline": "Deadline",
+        "deadlines": "Deadlines",
+        "no_deadline": "no deadline given",
+        "opens": "Opens",
+        "budget": "Budget",
+        "tags": "Tags",
+        "link": "Open the call",
+        "status_forthcoming": "forthcoming",
+        "deadline_changed": "Deadline moved: {old} → {new}",
+        "budget_changed": "Budget changed: {old} → {new}",
+        "closed_early": "Closed before its deadline",
+        "reopened": "Reopened",
+        "unknown": "not given",
+        "footer": "You receive this because you subscribed to funding-monitor digests.",
+        "unsubscribe": "Unsubscribe",
+        "manage": "To change what you receive: {how}",
+        "reference": "Reference {ref}",
+        "calendar": "Deadlines as a calendar file",
+        "continued": "continued ({part}/{parts})",
+        "ics_summary": "Deadline: {title}",
+        "notice_unhealthy": "has turned unhealthy",
+        "notice_still-unhealthy": "is still unhealthy",
+        "notice_healthy": "is healthy again",
+        "notice_reason": "Reason",
+        "notice_since": "Unhealthy since",
+        "notice_hint": "See `funding-monitor status` and `funding-monitor sources test {source}`.",
+    },
+    "sv": {
+        "subject": "Utlysningar: {count} för dig ({period})",
+        "subject_notice": "Källan {source}: {state}",
+        "heading": "Utlysningar för internationellt samarbete",
+        "intro": "{count} poster som matchar din prenumeration, per {date}.",
+        "new": "Nya utlysningar",
+        "changed": "Ändringar i utlysningar du har fått",
+        "reminders": "Snart sista ansökningsdag",
+        "reminders_intro": "Utlysningar du följer med sista dag inom {days} dagar.",
+        "other": "Övriga utlysningar",
+        "funder": "Finansiär",
+        "programme": "Program",
+        "deadline": "Sista ansökningsdag",
+        "deadlines": "Sista ansökningsdagar",
+        "no_deadline": "ingen sista dag angiven",
+        "opens": "Öppnar",
+        "budget": "Budget",
+        "tags": "Taggar",
+        "link": "Öppna utlysningen",
+        "status_forthcoming": "kommande",
+        "deadline_changed": "Sista dag flyttad: {old} → {new}",
+        "budget_changed": "Budget ändrad: {old} → {new}",
+        "closed_early": "Stängd före sista ansökningsdag",
+        "reopened": "Öppnad igen",
+        "unknown": "ej angiven",
+        "footer": "Du får detta eftersom du prenumererar på sammanställningar från "
+        "funding-monitor.",
+        "unsubscribe": "Avsluta prenumerationen",
+        "manage": "Så ändrar du vad du får: {how}",
+        "reference": "Referens {ref}",
+        "calendar": "Sista ansökningsdagar som kalenderfil",
+        "continued": "fortsättning ({part}/{parts})",
+        "ics_summary": "Sista dag: {title}",
+        "notice_unhealthy": "fungerar inte längre",
+        "notice_still-unhealthy": "fungerar fortfarande inte",
+        "notice_healthy": "fungerar igen",
+        "notice_reason": "Orsak",
+        "notice_since": "Ur funktion sedan",
+        "notice_hint": "Se `funding-monitor status` och `funding-monitor sources test {source}`.",
+    },
+}
+_LOCALES = {"en": "en_GB", "sv": "sv_SE"}
+
+
+class Words:
+    """The fixed texts and formatters of one language and time zone."""
+
+    def __init__(self, language: str, timezone: str) -> None:
+        if language not in TEXTS:
+            raise ValueError(f"language {language!r} is not one of {', '.join(TEXTS)}")
+        self.language = language
+        self.locale = _LOCALES[language]
+        self.zone = ZoneInfo(timezone)
+        self._texts = TEXTS[language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self._texts[key].format(**values) if values else self._texts[key]
+
+    def when(self, at: datetime) -> str:
+        """A moment with its time zone, e.g. 'Thu 17 Sep 2026, 17:00 CEST'."""
+        return _when(at, self.zone.key, self.locale)
+
+    def day(self, at: datetime) -> str:
+        return _day(at, self.zone.key, self.locale)
+
+    def moments(self, values: object) -> str:
+        """A tuple of datetimes as one text, e.g. the deadlines before and after a change."""
+        if not isinstance(values, tuple) or not values:
+            return self("unknown")
+        return "; ".join(self.when(v) for v in values if isinstance(v, datetime))
+
+    def money(self, amount: float | None, currency: str | None) -> str:
+        if amount is None:
+            return self("unknown")
+        return _money(amount, currency or "", self.locale)
+
+    def change(self, change: Change) -> str:
+        if change.kind == "deadline_changed":
+            return self("deadline_changed", old=self.moments(change.old),
+                        new=self.moments(change.new))  # fmt: skip
+        if change.kind == "budget_changed":
+            old, new = (self.money(*pair) if isinstance(pair, tuple) else self("unknown")
+                        for pair in (change.old, change.new))  # fmt: skip
+            return self("budget_changed", old=old, new=new)
+        return self(change.kind)
+
+
+# Formatting is memoised: a run renders the same deadlines for thousands of subscribers.
+@lru_cache(maxsize=65536)
+def _when(at: datetime, zone: str, locale: str) -> str:
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{format_datetime(local, 'EEE d MMM y, HH:mm', locale=locale)} {local.tzname()}"
+
+
+@lru_cache(maxsize=65536)
+def _day(at: datetime, zone: str, locale: str) -> str:
+    return format_date(at.astimezone(ZoneInfo(zone)).date(), "long", locale=locale)
+
+
+@lru_cache(maxsize=16384)
+def _money(amount: float, currency: str, locale: str) -> str:
+    if not currency:
+        return format_decimal(round(amount), locale=locale)
+    pattern = "#,##0\u00a0¤" if locale.startswith("sv") else "¤#,##0"
+    return format_currency(
+        round(amount), currency, locale=locale, currency_digits=False, format=pattern
+    )
