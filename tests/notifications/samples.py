@@ -1,0 +1,49 @@
+"""Digests built by hand for the rendering and transport tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from notifications.digest import Change, Digest, Item, Section
+
+AS_OF = datetime(2026, 6, 27, 12, 50, tzinfo=UTC)
+LABELS = {"global-actor": "The university as a global actor",
+          "global-health-lmic": "Global health and LMIC collaboration",
+          "at-home": "Internationalisation at home"}  # fmt: skip
+
+
+def item(call_id: int = 1, **changes: object) -> Item:
+    base = Item(
+        call_id=call_id,
+        title=f"Capacity development for clinical trials in Africa ({call_id})",
+        url=f"https://ec.europa.eu/topic-details/HORIZON-JU-GH-EDCTP3-2026-{call_id:02d}",
+        funder="Global Health EDCTP3 Joint Undertaking",
+        programme="Horizon Europe",
+        identifier=f"HORIZON-JU-GH-EDCTP3-2026-{call_id:02d}",
+        status="open",
+        deadlines=(datetime(2026, 9, 2, 15, 0, tzinfo=UTC),),
+        budget=15_000_000.0,
+        currency="EUR",
+        tags=("global-actor", "global-health-lmic"),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def digest(*items: Item, language: str = "en", **changes: object) -> Digest:
+    items = items or (item(),)
+    moved = replace(items[0], changes=(Change("deadline_changed",
+                    (datetime(2026, 9, 2, 15, tzinfo=UTC),), (datetime(2026, 9, 16, 15, tzinfo=UTC),)),))  # fmt: skip
+    base = Digest(
+        language=language,
+        timezone="Europe/Stockholm",
+        as_of=AS_OF,
+        period="2026-W26",
+        new=(Section("global-actor", items),),
+        changed=(Section("global-actor", (moved,)),),
+        tag_labels=LABELS,
+        unsubscribe_url="https://monitor.example.org/unsubscribe?token=abc.def",
+        manage_hint="funding-monitor subscribers edit 7",
+        reference="42",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,107 @@
+"""The SMTP sender against a real SMTP server on loopback (aiosmtpd): plain, STARTTLS and
+implicit TLS, with and without a login; one connection for many messages; clear errors."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+
+import pytest
+import trustme
+
+from notifications import mail
+from notifications.errors import RecipientError, TransportError
+from notifications.smtp import SmtpConfig, SmtpSender
+from tests.mailserver import free_port, mail_server
+from tests.notifications.samples import AS_OF, digest
+
+PASSWORD = "s3cret-Pa55"
+
+
+@pytest.fixture(scope="module")
+def certificates() -> Iterator[tuple[ssl.SSLContext, ssl.SSLContext]]:
+    """(server context, client context trusting it) for 127.0.0.1."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    yield server, client
+
+
+def message(n: int, to: str = "researcher@ki.se"):  # type: ignore[no-untyped-def]
+    return mail.digest_message(digest(), sender="monitor@ki.se", recipient=to,
+                               message_id=f"<d.{n}@ki.se>", date=AS_OF)  # fmt: skip
+
+
+def test_many_messages_over_one_plain_connection() -> None:
+    with mail_server() as box:
+        config = SmtpConfig(host=box.host, port=box.port, security="none")
+        with SmtpSender(config) as smtp:
+            for n in range(5):
+                smtp.send(message(n, f"r{n}@ki.se"))
+        assert box.connections == 1
+        assert [m["Message-ID"] for m in box.messages] == [f"<d.{n}@ki.se>" for n in range(5)]
+        assert box.envelopes[2] == ("monitor@ki.se", ["r2@ki.se"])
+
+
+def test_starttls_with_login(certificates) -> None:  # type: ignore[no-untyped-def]
+    server_tls, client_tls = certificates
+    with mail_server(tls=server_tls, login=("monitor", PASSWORD)) as box:
+        config = SmtpConfig(host=box.host, port=box.port, security="starttls",
+                            username="monitor", password=PASSWORD, tls=client_tls)  # fmt: skip
+        with SmtpSender(config) as smtp:
+            smtp.send(message(1))
+            smtp.send(message(2))
+        assert box.logins == ["monitor"] and len(box.messages) == 2 and box.connections == 1
+
+
+def test_implicit_tls_with_login(certificates) -> None:  # type: ignore[no-untyped-def]
+    server_tls, client_tls = certificates
+    with mail_server(tls=server_tls, implicit_tls=True, login=("monitor", PASSWORD)) as box:
+        config = SmtpConfig(host=box.host, port=box.port, security="ssl",
+                            username="monitor", password=PASSWORD, tls=client_tls)  # fmt: skip
+        with SmtpSender(config) as smtp:
+            smtp.send(message(1))
+        assert len(box.messages) == 1
+
+
+def test_untrusted_certificate_is_a_transport_error(certificates) -> None:  # type: ignore[no-untyped-def]
+    server_tls, _ = certificates
+    with mail_server(tls=server_tls) as box:
+        config = SmtpConfig(host=box.host, port=box.port, security="starttls")
+        with pytest.raises(TransportError, match="cannot connect"), SmtpSender(config) as smtp:
+            smtp.send(message(1))
+        assert box.messages == []
+
+
+def test_wrong_password_names_the_user_never_the_password(certificates) -> None:  # type: ignore[no-untyped-def]
+    server_tls, client_tls = certificates
+    with mail_server(tls=server_tls, login=("monitor", PASSWORD)) as box:
+        config = SmtpConfig(host=box.host, port=box.port, security="starttls",
+                            username="monitor", password="wrong-" + PASSWORD, tls=client_tls)  # fmt: skip
+        with pytest.raises(TransportError) as info, SmtpSender(config) as smtp:
+            smtp.send(message(1))
+    assert "monitor" in str(info.value) and PASSWORD not in str(info.value)
+    assert "SMTP_PASSWORD" in (info.value.hint or "")
+    assert PASSWORD not in repr(config)
+
+
+def test_refused_recipient_is_permanent_and_busy_server_is_not() -> None:
+    with mail_server() as box:
+        box.refuse.add("gone@ki.se")
+        config = SmtpConfig(host=box.host, port=box.port, security="none")
+        with SmtpSender(config) as smtp:
+            with pytest.raises(RecipientError, match="gone@ki.se"):
+                smtp.send(message(1, "gone@ki.se"))
+            smtp.send(message(2))  # the connection is still usable
+            box.fail_from = 1
+            with pytest.raises(TransportError, match="451"):
+                smtp.send(message(3))
+        assert [m["Message-ID"] for m in box.messages] == ["<d.2@ki.se>"]
+
+
+def test_no_server_is_a_transport_error() -> None:
+    config = SmtpConfig(host="127.0.0.1", port=free_port(), security="none", timeout=2)
+    with pytest.raises(TransportError, match="cannot connect to SMTP server 127.0.0.1"):
+        SmtpSender(config).send(message(1))
