@@ -171,7 +171,8 @@ def plan_digests(
         return []
     settled = ledger.last_settled(store)
     lookback = timedelta(days=settings.digest_lookback_days)
-    since = {s.id: (settled.get(s.id or 0) or _created(s)) - lookback for s, _ in due}
+    # min(…, now): a clock pinned in the past (--as-of) still sees what was new then
+    since = {s.id: min(settled.get(s.id or 0) or _created(s), now) - lookback for s, _ in due}
     windows = {s.id: tuple(s.reminder_days or settings.reminder_days) for s, _ in due}
     horizon = now + timedelta(days=max(max(w) for w in windows.values()))
     pool = load_pool(store, now, since=min(since.values()), horizon=horizon)

@@ -19,6 +19,7 @@ from monitor.errors import ConfigError
 from monitor.output import print_json
 from monitor.store import tags as tag_store
 from monitor.store.db import Store, open_store
+from monitor.store.subscribers import following, shown
 
 SCALARS = ("label_en", "label_sv", "description", "parent")
 
@@ -204,10 +205,15 @@ def _retire(store: Store, taxonomy: Any, args: argparse.Namespace) -> int:
         return 0
     taxonomy.without(args.id)  # refuses a tag that still has sub-tags
     used = tag_store.usage(store, args.id)
-    if (used["calls"] or used["labels"]) and not args.force:
+    followers = following(store, args.id)
+    if (used["calls"] or used["labels"] or followers) and not args.force:
         print(f"warning: tag {args.id} is on {used['calls']} calls and in {used['labels']} "
-              "labels; subscriptions to it will match nothing once it is retired.\n"
-              "Retire it anyway with --force.", file=sys.stderr)  # fmt: skip
+              f"labels, and {len(followers)} subscribers follow it; their subscriptions to it "
+              "will match nothing once it is retired.", file=sys.stderr)  # fmt: skip
+        for row in followers:
+            print(f"  subscriber {row.id}: {row.kind} {shown(row.kind, row.address)}",
+                  file=sys.stderr)  # fmt: skip
+        print("Retire it anyway with --force.", file=sys.stderr)
         return 1
     tag_store.set_retired(store, args.id, True)
     print(f"tag {args.id} retired (removed from {used['calls']} calls; labels kept)")

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from monitor.errors import ConfigError
@@ -27,16 +26,16 @@ def add_subscriber(store: Store, kind: str, address: str, **fields: Any) -> Subs
     row = Subscriber(
         kind=kind, address=address, token_nonce=new_nonce(), created_at=created, **fields
     )
-    try:
-        with store.session() as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-    except IntegrityError:
-        raise ConfigError(
-            f"{kind} {shown(kind, address)} is already a subscriber",
-            hint="Change it with `funding-monitor subscribers edit`.",
-        ) from None
+    with store.session() as session:
+        query = select(Subscriber.id).where(Subscriber.kind == kind, Subscriber.address == address)
+        if session.exec(query).first() is not None:
+            raise ConfigError(
+                f"{kind} {shown(kind, address)} is already a subscriber",
+                hint="Change it with `funding-monitor subscribers edit`.",
+            )
+        session.add(row)
+        session.commit()
+        session.refresh(row)
     return row
 
 

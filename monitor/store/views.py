@@ -278,18 +278,29 @@ def digest_calls(
         changed = select(CallChange.call_id).where(
             col(CallChange.at) >= since, col(CallChange.kind).in_(DIGEST_CHANGES)
         )
-        soon = (col(Call.last_deadline) >= now) & (col(Call.last_deadline) <= horizon)
-        wanted = or_(col(Call.first_seen) >= since, soon, col(Call.id).in_(changed))
+        # The next deadline is not a column: open calls are read, and filtered below.
+        wanted = or_(col(Call.first_seen) >= since, col(Call.last_deadline) >= now,
+                     col(Call.id).in_(changed))  # fmt: skip
         queries = [query.where(col(Call.same_as_id).is_(None), wanted)]
     found: list[tuple[CallView, dict[str, Any]]] = []
     with store.session() as session:
+        recent = set() if ids is not None else set(session.exec(changed))
         for q in queries:
-            rows = list(session.exec(q))
-            tags = _tags(session, [call.id for call, *_ in rows if call.id is not None])
-            for call, name, seen, info in rows:
-                view = _view(call, name, seen, now)
-                found.append((replace(view, tags=tags.get(view.id, {})), dict(info or {})))
+            rows = [
+                (_view(call, name, seen, now), info) for call, name, seen, info in session.exec(q)
+            ]
+            if ids is None:
+                rows = [(view, info) for view, info in rows
+                        if _due(view, since, horizon, recent)]  # fmt: skip
+            tags = _tags(session, [view.id for view, _ in rows])
+            found += [(replace(v, tags=tags.get(v.id, {})), dict(info or {})) for v, info in rows]
     return found
+
+
+def _due(view: CallView, since: Any, horizon: Any, changed: set[int]) -> bool:
+    """New since ``since``, changed since, or with its next deadline before ``horizon``."""
+    soon = view.next_deadline is not None and view.next_deadline <= horizon
+    return bool(view.first_seen >= since or view.id in changed or soon)
 
 
 def digest_changes(

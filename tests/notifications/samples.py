@@ -32,8 +32,16 @@ def item(call_id: int = 1, **changes: object) -> Item:
 
 def digest(*items: Item, language: str = "en", **changes: object) -> Digest:
     items = items or (item(),)
-    moved = replace(items[0], changes=(Change("deadline_changed",
-                    (datetime(2026, 9, 2, 15, tzinfo=UTC),), (datetime(2026, 9, 16, 15, tzinfo=UTC),)),))  # fmt: skip
+    moved = replace(
+        items[0],
+        changes=(
+            Change(
+                "deadline_changed",
+                (datetime(2026, 9, 2, 15, tzinfo=UTC),),
+                (datetime(2026, 9, 16, 15, tzinfo=UTC),),
+            ),
+        ),
+    )
     base = Digest(
         language=language,
         timezone="Europe/Stockholm",

@@ -73,8 +73,13 @@ def test_digest_message_has_the_parts_and_headers_mail_clients_expect() -> None:
 
 
 def test_no_unsubscribe_headers_without_a_link() -> None:
-    message = mail.digest_message(digest(unsubscribe_url=""), sender="m@ki.se",
-                                  recipient="r@ki.se", message_id="<x@ki.se>", date=AS_OF)  # fmt: skip
+    message = mail.digest_message(
+        digest(unsubscribe_url=""),
+        sender="m@ki.se",
+        recipient="r@ki.se",
+        message_id="<x@ki.se>",
+        date=AS_OF,
+    )
     assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
 
 

@@ -78,8 +78,14 @@ def test_untrusted_certificate_is_a_transport_error(certificates) -> None:  # ty
 def test_wrong_password_names_the_user_never_the_password(certificates) -> None:  # type: ignore[no-untyped-def]
     server_tls, client_tls = certificates
     with mail_server(tls=server_tls, login=("monitor", PASSWORD)) as box:
-        config = SmtpConfig(host=box.host, port=box.port, security="starttls",
-                            username="monitor", password="wrong-" + PASSWORD, tls=client_tls)  # fmt: skip
+        config = SmtpConfig(
+            host=box.host,
+            port=box.port,
+            security="starttls",
+            username="monitor",
+            password="wrong-" + PASSWORD,
+            tls=client_tls,
+        )
         with pytest.raises(TransportError) as info, SmtpSender(config) as smtp:
             smtp.send(message(1))
     assert "monitor" in str(info.value) and PASSWORD not in str(info.value)
