@@ -12,6 +12,7 @@ from datetime import date
 from classifiers.errors import ClassifierError
 from monitor import __version__, commands, digest_commands, tag_commands
 from monitor.config import configure_logging, load_settings
+from monitor.demo import RECORDED_AT
 from monitor.errors import MonitorError
 from notifications.errors import DeliveryError
 from sources.errors import SourceError
@@ -57,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     digest_commands.add_parsers(sub)
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
     demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
+    demo.add_argument("--as-of", type=digest_commands.when, default=RECORDED_AT, metavar="WHEN",
+                      help="the demo's clock (default: when the payloads were recorded, "
+                      f"{RECORDED_AT:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+    demo.add_argument("--language", choices=["en", "sv"], default="en",
+                      help="the demo subscriber's language")  # fmt: skip
+    demo.add_argument("--out-dir", default="funding-monitor-demo", metavar="DIR",
+                      help="where the demo digest files are written")  # fmt: skip
     return parser
 
 

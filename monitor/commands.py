@@ -335,4 +335,5 @@ def _health_json(source: Any, run: Any) -> dict[str, Any]:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.demo import run_demo
 
-    return run_demo(settings, limit=args.limit)
+    return run_demo(settings, limit=args.limit, as_of=args.as_of, language=args.language,
+                    out_dir=Path(args.out_dir))  # fmt: skip

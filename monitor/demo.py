@@ -6,22 +6,33 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from monitor import output
 from monitor.commands import report_line
 from monitor.config import Settings
+from monitor.digest_commands import render
 from monitor.errors import ConfigError
 from monitor.ingest import http_client, run_source
 from monitor.replay import SEARCH_PATH, PortalReplay, serve
 from monitor.store import sources as source_store
+from monitor.store import subscribers as subscriber_store
 from monitor.store.db import Store, open_store
-from monitor.store.tables import Source
+from monitor.store.tables import Source, Subscriber
 from monitor.store.views import list_calls
 from monitor.tagging import classify_stored
 from sources.http import build_client
 
 DEMO_SOURCE = "eu-ft-demo"
+DEMO_SUBSCRIBER = "demo-researcher@example.org"
+# The recording's capture time: the demo's clock, so that calls are open as they were that day.
+RECORDED_AT = datetime(2026, 6, 27, 12, 50, tzinfo=UTC)
+DIGEST_FILES = (("html", "digest.html", "email, HTML part"), ("text", "digest.txt",
+                "email, text part"), ("eml", "digest.eml", "the whole email (MIME, with .ics)"),
+                ("slack", "digest.slack.json", "Slack Block Kit messages"))  # fmt: skip
 SEARCH_FILE = "search_open_forthcoming_2026-06-27_subset.json"
 DETAILS_FILES = ("topicDetails_DIGITAL-2026-SKILLS-10-EDTECH.json",)
 
@@ -48,11 +59,60 @@ def ensure_source(store: Store, base_url: str) -> Source:
     return source_store.update_source(store, source.name, url=url, settings=settings)
 
 
-def run_demo(settings: Settings, limit: int = 15) -> int:
-    """Serve the recordings, fetch them into the configured database, print what was stored."""
+def demo_settings(settings: Settings) -> Settings:
+    """Loopback replay needs no pause between requests; links and tokens need a URL and a key
+    (made up here when none is configured, so that the demo shows the unsubscribe headers)."""
+    update: dict[str, Any] = {"fetch_origin_interval": 0.0}
+    if not settings.public_url:
+        update["public_url"] = "https://funding-monitor.example.org"
+    if not settings.secret_key.get_secret_value():
+        update["secret_key"] = SecretStr("demo-only-key-not-for-real-use")
+    return settings.model_copy(update=update)
+
+
+def ensure_subscriber(store: Store, language: str, as_of: datetime) -> Subscriber:
+    """The demo subscriber: follows the 'global actor' area, weekly, in ``language``."""
+    fields = {"language": language, "filters": {"tags": ["global-actor"]}, "name": "Demo"}
+    try:
+        row = subscriber_store.get_subscriber(store, DEMO_SUBSCRIBER)
+    except ConfigError:
+        return subscriber_store.add_subscriber(store, "email", DEMO_SUBSCRIBER,
+                                               created_at=as_of, **fields)  # fmt: skip
+    assert row.id is not None
+    return subscriber_store.update_subscriber(store, row.id, **fields)
+
+
+def write_digest(store: Store, settings: Settings, as_of: datetime, language: str,
+                 out_dir: Path) -> None:  # fmt: skip
+    """The demo subscriber's digest in every format, as files; nothing is sent or promised."""
+    subscriber = ensure_subscriber(store, language, as_of)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"\ndemo subscriber {subscriber.address} ({language}, weekly, tag global-actor); "
+          "its digest as of the pinned clock:")  # fmt: skip
+    for fmt, name, what in DIGEST_FILES:
+        text = render(store, settings, subscriber, as_of, fmt)
+        if text is None:
+            print("  nothing due (no open call matches)")
+            return
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        print(f"  {path.resolve()}  ({what})")
+
+
+def run_demo(
+    settings: Settings,
+    limit: int = 15,
+    as_of: datetime = RECORDED_AT,
+    language: str = "en",
+    out_dir: Path = Path("funding-monitor-demo"),
+) -> int:
+    """Serve the recordings, fetch them into the configured database with the clock pinned to
+    ``as_of``, tag them, show them, and write a demo subscriber's digest to ``out_dir``."""
+    settings = demo_settings(settings)
     store = open_store(settings.database_url)
     replay = load_replay()
     print(f"database: {store.safe_url}")
+    print(f"clock pinned to {as_of.isoformat()} (--as-of), the day the payloads were recorded")
     with (
         serve(replay) as base_url,
         build_client(user_agent=settings.user_agent, timeout=settings.http_timeout) as raw,
@@ -62,29 +122,24 @@ def run_demo(settings: Settings, limit: int = 15) -> int:
             f"(captured 2026-06-27) on {base_url}"
         )
         source = ensure_source(store, base_url)
-        # Loopback replay: no pause between requests is needed to be polite to ourselves.
-        local = settings.model_copy(update={"fetch_origin_interval": 0.0})
-        report = run_source(store, source, http_client(local, raw))
+        report = run_source(store, source, http_client(settings, raw), now=as_of)
     print(report_line(report))
     print(f"search requests served: {len(replay.requests)} (pages of 5)")
-    tagged = classify_stored(store, settings)
+    tagged = classify_stored(store, settings, now=as_of)
     print(f"tagged {tagged.tagged} calls by priority area ({tagged.tagger}"
           + ("; the first model was trained from the shipped labels" if tagged.trained else "")
           + ")")  # fmt: skip
-    now = datetime.now(UTC)
-    calls = list_calls(store, now=now, source=DEMO_SOURCE)
+    calls = list_calls(store, now=as_of, source=DEMO_SOURCE)
     by_status = Counter(c.status for c in calls)
     print(
         f"\nstored {len(calls)} distinct calls from {DEMO_SOURCE}; status as of "
-        f"{now:%Y-%m-%d}: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
-    )
-    print(
-        "(the recording is from June 2026, so calls whose deadlines have passed show as "
-        "closed, whatever the portal's stale flag said)\n"
+        f"{as_of:%Y-%m-%d}: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
     )
     print(output.calls_table(calls[:limit], settings.zone))
+    write_digest(store, settings, as_of, language, out_dir)
     print(
         "\nnext: `funding-monitor calls show ID`, `funding-monitor tags explain ID`, "
-        "`funding-monitor calls list --tag global-health-lmic --json`, `funding-monitor status`"
+        f"`funding-monitor digest preview {DEMO_SUBSCRIBER} --as-of {as_of:%Y-%m-%d} "
+        "--format text`, `funding-monitor status`"
     )
     return 0 if report.ok else 1

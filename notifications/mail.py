@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.headerregistry import Address
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -17,6 +18,9 @@ from notifications.ics import deadlines_calendar
 from notifications.wording import Words
 
 CHANNEL = "email"
+# Lines up to SMTP's 998 characters: a long List-Unsubscribe URL must stay one raw <URI>, not
+# be folded into RFC 2047 encoded-words that mail clients do not read as a link.
+POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 def _environment(autoescape: bool) -> Environment:
@@ -94,7 +98,7 @@ def digest_message(
     calendar = deadlines_calendar(
         digest, domain=sender.rpartition("@")[2].strip("> ") or "localhost"
     )
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     subject = words("subject", count=digest.count, period=digest.period)
     _headers(message, sender, recipient, subject, message_id=message_id, date=date)
     if digest.unsubscribe_url:
@@ -113,7 +117,7 @@ def notice_message(
     notice: Notice, *, sender: str, recipient: str, message_id: str, date: datetime
 ) -> EmailMessage:
     words = Words(notice.language, notice.timezone)
-    message = EmailMessage()
+    message = EmailMessage(policy=POLICY)
     state = words("notice_" + notice.state)
     subject = words("subject_notice", source=notice.source, state=state)
     _headers(message, sender, recipient, subject, message_id=message_id, date=date)

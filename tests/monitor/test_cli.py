@@ -174,9 +174,9 @@ def test_database_errors_are_reported_without_the_password(cli, monkeypatch) -> 
 
 def test_db_upgrade_and_current(cli) -> None:
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "revision 0005" in out
+    assert code == 0 and "revision 0006" in out
     code, out, _ = cli("db", "current")
-    assert "current 0005; head 0005" in out
+    assert "current 0006; head 0006" in out
 
 
 def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
@@ -185,8 +185,28 @@ def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
     assert "eu-ft-demo: ok new=10" in out and "stored 10 distinct calls" in out
     assert "tagged 10 calls by priority area" in out and "first model was trained" in out
     assert "eu-research-policy, global-actor, global-health-lmic" in out  # the EDCTP3 topic
+    assert "clock pinned to 2026-06-27T12:50:00+00:00 (--as-of)" in out
+    assert "status as of 2026-06-27: closed 4, forthcoming 1, open 5" in out
     code, out, _ = cli("demo")
     assert "new=0 updated=0 unchanged=10" in out and "tagged 0 calls" in out
+
+
+def test_demo_writes_the_demo_subscribers_digest_in_every_format(cli, tmp_path) -> None:
+    code, out, _ = cli("demo", "--language", "sv", "--out-dir", "digests")
+    assert code == 0
+    written = {name: tmp_path / "digests" / name for name in
+               ("digest.html", "digest.txt", "digest.eml", "digest.slack.json")}  # fmt: skip
+    for path in written.values():
+        assert f"{path}  (" in out  # each path is printed
+    text = written["digest.txt"].read_text()
+    assert "Nya utlysningar" in text and "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01" in text
+    assert "ERASMUS-EDU-2022-ECHE-CERT-FP" not in text  # closed on the pinned day
+    assert "<!DOCTYPE html>" in written["digest.html"].read_text()
+    eml = written["digest.eml"].read_text()
+    assert "List-Unsubscribe: <https://funding-monitor.example.org/unsubscribe?token=" in eml
+    assert "text/calendar" in eml
+    messages = json.loads(written["digest.slack.json"].read_text())
+    assert messages[0]["blocks"][0]["type"] == "header"
 
 
 def test_an_unknown_timezone_is_a_config_error(cli, monkeypatch) -> None:

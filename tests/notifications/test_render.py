@@ -166,3 +166,12 @@ def test_destinations_are_checked() -> None:
         with pytest.raises(DestinationError, match="https://") as info:
             slack.check_webhook(bad)
         assert "secret" not in str(info.value)
+
+
+def test_a_long_unsubscribe_link_stays_one_raw_header() -> None:
+    url = "https://monitor.example.org/unsubscribe?token=" + "WzEsIjZjOWFkMDY4OWRiNjZjMjUiXQ." * 3
+    message = mail.digest_message(digest(unsubscribe_url=url), sender="m@ki.se",
+                                  recipient="r@ki.se", message_id="<x@ki.se>", date=AS_OF)  # fmt: skip
+    raw = message.as_bytes()
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in raw
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
