@@ -25,7 +25,7 @@ from monitor.store.tags import tag_rows
 from monitor.store.views import CallView, digest_calls, digest_changes
 from monitor.tokens import unsubscribe_url
 from notifications.digest import Change, Digest, Item
-from notifications.selection import Candidate, Criteria, Entry, Pool, choose, compose
+from notifications.selection import Candidate, Criteria, Entry, Index, Pool, choose, compose
 
 logger = logging.getLogger(__name__)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -176,15 +176,17 @@ def plan_digests(
     windows = {s.id: tuple(s.reminder_days or settings.reminder_days) for s, _ in due}
     horizon = now + timedelta(days=max(max(w) for w in windows.values()))
     pool = load_pool(store, now, since=min(since.values()), horizon=horizon)
-    by_tag = pool.by_tag()
+    # Only two kinds of call can be due to a subscriber: one first seen lately (new), or one
+    # they were introduced to (a change, a reminder). The first are indexed by tag.
+    earliest = min(since.values())
+    fresh = Index(pool, (i for i, c in pool.candidates.items() if earliest <= c.first_seen <= now))
     announced = ledger.announced(store, list(pool.candidates))
     plans = []
     for subscriber, period in due:
         criteria = criteria_of(subscriber)
-        ids: Iterable[int] = pool.candidates
-        if criteria.tags:
-            ids = sorted({i for t in criteria.tags for i in by_tag.get(t, ())})
         seen: set[tuple[int, str]] = announced.get(subscriber.id or 0, set())
+        known = {call for call, key in seen if key == "new"}
+        ids = sorted(known | fresh.select(criteria))
         entries = choose(criteria, pool, ids, _lookup(seen), now=now,
                          since=since[subscriber.id], windows=windows[subscriber.id])  # fmt: skip
         plans.append(Plan(subscriber, period, since[subscriber.id], tuple(entries)))

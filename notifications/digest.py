@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 LANGUAGES = ("en", "sv")
@@ -43,6 +43,30 @@ class Item:
     @property
     def next_deadline(self) -> datetime | None:
         return self.deadlines[0] if self.deadlines else None
+
+    # A run renders one item for thousands of digests through caches keyed by it: its hash and
+    # the tuple it compares by are computed once, and an item equals itself at once.
+    def _key(self) -> tuple[object, ...]:
+        key: tuple[object, ...] | None = self.__dict__.get("_cached_key")
+        if key is None:
+            key = tuple(getattr(self, name) for name in _ITEM_FIELDS)
+            object.__setattr__(self, "_cached_key", key)
+            object.__setattr__(self, "_cached_hash", hash(key))
+        return key
+
+    def __hash__(self) -> int:
+        self._key()
+        return int(self.__dict__["_cached_hash"])
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Item):
+            return NotImplemented
+        return hash(self) == hash(other) and self._key() == other._key()
+
+
+_ITEM_FIELDS = tuple(f.name for f in fields(Item))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -90,6 +91,15 @@ def safe_webhook(url: str) -> str:
 
 
 def _item_block(item: Item, words: Words, labels: Callable[[str], str]) -> dict[str, Any]:
+    names = ", ".join(labels(t) for t in item.tags)
+    text = _item_text(item, words.language, words.zone.key, names)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+@lru_cache(maxsize=32768)
+def _item_text(item: Item, language: str, timezone: str, labels: str) -> str:
+    """One call's mrkdwn (cached: a run puts one call in many digests)."""
+    words = Words(language, timezone)
     lines = [f"*{_link(item.url, item.title)}*"]
     lines += [f":warning: *{escape(words.change(c))}*" for c in item.changes]
     origin = " · ".join(
@@ -102,12 +112,9 @@ def _item_block(item: Item, words: Words, labels: Callable[[str], str]) -> dict[
     if item.budget is not None:
         detail += f" · {words('budget')}: {escape(words.money(item.budget, item.currency))}"
     lines.append(detail)
-    if item.tags:
-        lines.append(f"_{escape(', '.join(labels(t) for t in item.tags))}_")
-    return {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": _cut("\n".join(lines), MAX_SECTION_TEXT)},
-    }
+    if labels:
+        lines.append(f"_{escape(labels)}_")
+    return _cut("\n".join(lines), MAX_SECTION_TEXT)
 
 
 def _header(text: str) -> dict[str, Any]:

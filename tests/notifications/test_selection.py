@@ -22,6 +22,11 @@ def never(call_id: int, key: str) -> bool:
     return False
 
 
+def introduced(call_id: int, key: str) -> bool:
+    """Every call was announced as new before; nothing else was."""
+    return key == "new"
+
+
 def test_each_filter_part_must_match_and_any_value_within_it() -> None:
     c = candidate(1, places=("Africa", "LMIC"), text="malaria vaccine trials in Uganda")
     assert matches(Criteria(), c, NOW)
@@ -48,7 +53,8 @@ def test_min_days_left_drops_calls_closing_sooner_but_keeps_open_ended_ones() ->
 
 def test_new_calls_are_chosen_once_and_closed_or_old_ones_not() -> None:
     pool = Pool({1: candidate(1), 2: candidate(2, status="closed"),
-                 3: candidate(3, seen=SINCE - timedelta(days=1), deadlines=())})  # fmt: skip
+                 3: candidate(3, seen=SINCE - timedelta(days=1), deadlines=()),
+                 4: candidate(4, seen=NOW + timedelta(days=1))})  # after `now` (a pinned clock)  # fmt: skip
     entries = choose(Criteria(), pool, pool.candidates, never, now=NOW, since=SINCE)
     assert [(e.call_id, e.part) for e in entries] == [(1, "new")]
     announced = {(1, "new")}
@@ -64,9 +70,12 @@ def test_changes_are_announced_once_each_and_a_new_call_settles_its_own() -> Non
     pool = Pool({1: old, 2: fresh}, {1: [(11, NOW, moved), (12, SINCE - timedelta(days=1), moved)],
                                      2: [(21, NOW, moved)]})  # fmt: skip
     entries = {e.call_id: e for e in choose(Criteria(), pool, [1, 2], never, now=NOW, since=SINCE)}
+    assert list(entries) == [2]  # call 1 was never introduced: its change alone would puzzle
+    assert entries[2].part == "new" and entries[2].keys == ("new", "change:21")
+    entries = {e.call_id: e for e in choose(Criteria(), pool, [1], introduced, now=NOW,
+                                            since=SINCE)}  # fmt: skip
     assert entries[1].part == "changed" and entries[1].changes == (11,)  # 12 is before `since`
     assert entries[1].keys == ("change:11",)
-    assert entries[2].part == "new" and entries[2].keys == ("new", "change:21")
 
 
 def test_reminders_once_per_window_and_deadline() -> None:
@@ -76,9 +85,10 @@ def test_reminders_once_per_window_and_deadline() -> None:
         "reminder:7:2026-07-17", "reminder:28:2026-07-17")  # fmt: skip
     old = candidate(1, seen=NOW - timedelta(days=60), deadlines=(deadline,))
     pool = Pool({1: old})
-    [entry] = choose(Criteria(), pool, [1], never, now=NOW, since=SINCE)
+    assert choose(Criteria(), pool, [1], never, now=NOW, since=SINCE) == []  # never introduced
+    [entry] = choose(Criteria(), pool, [1], introduced, now=NOW, since=SINCE)
     assert entry.part == "reminders" and entry.keys == ("reminder:28:2026-07-17",)
-    told = set(entry.keys)
+    told = {"new", *entry.keys}
     later = NOW + timedelta(days=7)  # 13 days left: still only in the 28-day window
     assert choose(Criteria(), pool, [1], lambda c, k: k in told, now=later, since=SINCE) == []
     last = NOW + timedelta(days=14)  # 6 days left: the 7-day reminder
@@ -87,7 +97,7 @@ def test_reminders_once_per_window_and_deadline() -> None:
     closed = candidate(
         2, seen=NOW - timedelta(days=60), deadlines=(deadline,), status="forthcoming"
     )
-    assert choose(Criteria(), Pool({2: closed}), [2], never, now=NOW, since=SINCE) == []
+    assert choose(Criteria(), Pool({2: closed}), [2], introduced, now=NOW, since=SINCE) == []
 
 
 def test_group_puts_each_call_under_one_area_sorted_by_deadline() -> None:

@@ -111,3 +111,20 @@ def test_no_server_is_a_transport_error() -> None:
     config = SmtpConfig(host="127.0.0.1", port=free_port(), security="none", timeout=2)
     with pytest.raises(TransportError, match="cannot connect to SMTP server 127.0.0.1"):
         SmtpSender(config).send(message(1))
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_wire_bytes_are_the_standard_generators_bytes(language: str) -> None:
+    import io
+    from email.generator import BytesGenerator
+
+    from notifications.smtp import wire_bytes
+
+    long_link = "https://monitor.example.org/unsubscribe?token=" + "Wz" * 80
+    built = mail.digest_message(digest(language=language, unsubscribe_url=long_link),
+                                sender="Övervakning <monitor@ki.se>", recipient="r@ki.se",
+                                message_id="<d.1@ki.se>", date=AS_OF)  # fmt: skip
+    out = io.BytesIO()
+    BytesGenerator(out, policy=built.policy.clone(linesep="\r\n")).flatten(built)
+    assert wire_bytes(built) == out.getvalue()
+    assert b"\r\nList-Unsubscribe: <" + long_link.encode() + b">\r\n" in wire_bytes(built)
