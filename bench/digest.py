@@ -241,6 +241,28 @@ def baseline_selection(store: Any, settings: Any, sample: int) -> tuple[float, f
     return timings[0], timings[1]
 
 
+def raw_smtp_baseline(store: Any, settings: Any, port: int, count: int) -> tuple[float, int]:
+    """Emails/s of bare smtplib sending ``count`` of this run's digests, already rendered and
+    flattened, over one connection: the ceiling the loopback server allows."""
+    import smtplib
+
+    from notifications.smtp import wire_bytes
+
+    todo = [d for d in ledger.pending(store)][: count * 2]
+    subscribers = {s.id: s for s in list_subscribers(store)}
+    contents = _contents(store, settings, todo, subscribers)
+    messages = [wire_bytes(mail.digest_message(contents[d.id], sender=settings.mail_from,  # type: ignore[index, arg-type]
+                recipient="baseline@ki.example.org", message_id=f"<b{d.id}@bench>", date=NOW))
+                for d in todo if subscribers[d.subscriber_id].kind == "email"][:count]  # fmt: skip
+    client = smtplib.SMTP("127.0.0.1", port)
+    started = time.perf_counter()
+    for data in messages:
+        client.sendmail(settings.mail_from, ["baseline@ki.example.org"], data)
+    elapsed = time.perf_counter() - started
+    client.quit()
+    return len(messages) / elapsed, len(messages)
+
+
 def servers(ready: Any, counts: Any) -> None:
     """An aiosmtpd server and a Slack Web API stand-in on loopback (a separate process)."""
     import socket
@@ -329,6 +351,7 @@ def main() -> int:
         helper.start()
         smtp_port, api_port = ours.recv()
         sending = settings.model_copy(update={"smtp_port": smtp_port, "smtp_host": "127.0.0.1"})
+        raw_rate, raw_count = raw_smtp_baseline(store, settings, smtp_port, 500)
         box = Outbox(sending, slack_client=slack.web_client("xoxb-bench",
                                                             f"http://127.0.0.1:{api_port}/api/"))  # fmt: skip
         started = time.perf_counter()
@@ -337,13 +360,16 @@ def main() -> int:
         box.close()
         ours.send("stop")
         helper.join()
-        emails, email_bytes, posts = counts[0], counts[1], counts[2]
+        emails, email_bytes, posts = counts[0] - raw_count, counts[1], counts[2]
         rate = report.messages / elapsed
         print(f"send    {elapsed:6.2f} s  {report.sent} deliveries: {emails} emails "
               f"({email_bytes / 1e6:.1f} MB) + {posts} Slack messages = {report.messages} "
               f"messages, {rate:.0f} messages/s, {emails / elapsed:.0f} emails/s "
               f"(target >= 200 messages/s: {'met' if rate >= 200 else 'NOT met'}); "
               f"deferred {report.deferred}, refused {report.failed}")  # fmt: skip
+        print(f"baseline: the same server takes {raw_rate:.0f} emails/s of these digests "
+              f"pre-rendered, from bare smtplib with no ledger; the pipeline's email rate is "
+              f"{emails / elapsed / raw_rate:.2f} of that")  # fmt: skip
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS {rss:.0f} MB")
         store.dispose()

@@ -17,15 +17,16 @@ def deadlines_calendar(digest: Digest, domain: str = "funding-monitor") -> bytes
     """One event per upcoming deadline of the digest's calls (ending at the deadline), or None
     when no call in it has one. UIDs are stable per call and deadline, so that re-importing
     the file updates events instead of duplicating them."""
-    events: dict[str, bytes] = {}
+    events: dict[tuple[int, datetime], bytes] = {}
     for part in (digest.new, digest.changed, digest.reminders):
         for section in part:
             for item in section.items:
                 for deadline in item.deadlines:
-                    uid = f"call-{item.call_id}-{deadline.astimezone(UTC):%Y%m%dT%H%M%SZ}@{domain}"
-                    if uid not in events:
-                        events[uid] = _event(uid, item.title, item.identifier, item.url,
-                                             deadline, digest.as_of, digest.language)  # fmt: skip
+                    if (item.call_id, deadline) not in events:
+                        events[item.call_id, deadline] = _event(
+                            item.call_id, item.title, item.identifier, item.url, deadline,
+                            digest.as_of, digest.language, domain,
+                        )  # fmt: skip
     if not events:
         return None
     head = (
@@ -35,16 +36,18 @@ def deadlines_calendar(digest: Digest, domain: str = "funding-monitor") -> bytes
 
 
 @lru_cache(maxsize=32768)
-def _event(uid: str, title: str, identifier: str, url: str, deadline: datetime,
-           stamp: datetime, language: str) -> bytes:  # fmt: skip
+def _event(call_id: int, title: str, identifier: str, url: str, deadline: datetime,
+           stamp: datetime, language: str, domain: str) -> bytes:  # fmt: skip
     """One VEVENT, built by icalendar (cached: a run puts one call in many digests)."""
+    at = deadline.astimezone(UTC)
     event = Event()
-    event.add("uid", uid)
+    event.add("uid", f"call-{call_id}-{at:%Y%m%dT%H%M%SZ}@{domain}")
     event.add("dtstamp", stamp.astimezone(UTC))
-    event.add("dtstart", deadline.astimezone(UTC) - timedelta(minutes=30))
-    event.add("dtend", deadline.astimezone(UTC))
+    event.add("dtstart", at - timedelta(minutes=30))
+    event.add("dtend", at)
     event.add("summary", Words(language, "UTC")("ics_summary", title=title))
     if url.startswith(("https://", "http://")):
         event.add("url", url)
-    event.add("description", f"{identifier}\n{url}".strip())
+    if identifier:
+        event.add("description", identifier)
     return bytes(event.to_ical())

@@ -4,6 +4,8 @@ RecipientError (this recipient is refused for good); neither ever carries the pa
 
 from __future__ import annotations
 
+import binascii
+import email
 import io
 import logging
 import smtplib
@@ -45,6 +47,18 @@ class WireGenerator(BytesGenerator):  # type: ignore[misc]  # its private parts 
             else:
                 self._fp.write(self.policy.fold_binary(name, value))
         self.write(self._NL)
+
+
+def seven_bit(message: Message) -> Message:
+    """A copy of ``message`` whose 8bit parts are quoted-printable, for a server without
+    8BITMIME."""
+    copy = email.message_from_bytes(wire_bytes(message), policy=message.policy)
+    for part in copy.walk():
+        if str(part.get("Content-Transfer-Encoding", "")).lower() == "8bit":
+            raw = part.get_payload(decode=True)
+            part.replace_header("Content-Transfer-Encoding", "quoted-printable")
+            part.set_payload(binascii.b2a_qp(raw, istext=True).decode("ascii"))
+    return copy
 
 
 def wire_bytes(message: Message) -> bytes:
@@ -125,14 +139,19 @@ class SmtpSender:
         sender = getaddresses([str(message["From"] or "")])[0][1]
         given = [str(v) for v in (message.get_all("To") or []) + (message.get_all("Cc") or [])]
         recipients = [address for _, address in getaddresses(given) if address]
-        data = wire_bytes(message)
         international = not all(a.isascii() for a in (sender, *recipients))
-        mail_options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         for attempt in (1, 2):
             if self._smtp is None:
                 self._smtp = self._connect()
+            if self._smtp.has_extn("8bitmime"):
+                data = wire_bytes(message)
+                options = ["BODY=8BITMIME"] if not data.isascii() or international else []
+            else:
+                data, options = wire_bytes(seven_bit(message)), []
+            if international:
+                options.append("SMTPUTF8")
             try:
-                self._smtp.sendmail(sender, recipients, data, mail_options)
+                self._smtp.sendmail(sender, recipients, data, options)
                 self.sent += 1
                 return
             except smtplib.SMTPServerDisconnected:

@@ -19,7 +19,7 @@ from monitor.store.tables import Source, SourceEvent
 from sources.eu_ft.parse import parse
 from sources.records import FetchResult, Page
 from tests.conftest import CAPTURE_TIME
-from tests.httpserver import Reply, ScriptedServer
+from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.mailserver import Mailbox
 
 AS_OF = CAPTURE_TIME.isoformat()
@@ -279,3 +279,16 @@ def test_every_message_has_a_stable_message_id_from_the_ledger(cli, portal, box,
     assert delivery.message_id == f"<fm.digest.{delivery.id}.2026-W26@ki.se>"
     assert delivery.sent_at == datetime.fromisoformat(AS_OF).astimezone(UTC)
     store.dispose()
+
+
+def test_a_webhook_subscriber_gets_the_digest_and_its_secret_stays_hidden(cli, portal):
+    with scripted_server() as hook:
+        hook.add("POST", "/services/T0/B0/s3cr3t", Reply(200, b"ok", {}))
+        url = hook.url + "/services/T0/B0/s3cr3t"
+        code, out, _ = cli("subscribers", "add", "--slack-webhook", url, "--tag", "global-actor")
+        assert code == 0 and "s3cr3t" not in out
+        code, out, _ = send(cli)
+        assert code == 0 and "sent 1 deliveries" in out and "s3cr3t" not in out
+        [request] = hook.requests
+        assert json.loads(request["body"])["blocks"][0]["type"] == "header"
+        assert "s3cr3t" not in cli("subscribers", "list")[1]

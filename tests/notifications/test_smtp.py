@@ -13,7 +13,7 @@ from notifications import mail
 from notifications.errors import RecipientError, TransportError
 from notifications.smtp import SmtpConfig, SmtpSender
 from tests.mailserver import free_port, mail_server
-from tests.notifications.samples import AS_OF, digest
+from tests.notifications.samples import AS_OF, digest, item
 
 PASSWORD = "s3cret-Pa55"
 
@@ -128,3 +128,43 @@ def test_wire_bytes_are_the_standard_generators_bytes(language: str) -> None:
     BytesGenerator(out, policy=built.policy.clone(linesep="\r\n")).flatten(built)
     assert wire_bytes(built) == out.getvalue()
     assert b"\r\nList-Unsubscribe: <" + long_link.encode() + b">\r\n" in wire_bytes(built)
+
+
+def test_a_server_without_8bitmime_gets_quoted_printable() -> None:
+    from email import message_from_bytes, policy
+
+    from notifications.smtp import seven_bit, wire_bytes
+
+    built = mail.digest_message(digest(language="sv"), sender="monitor@ki.se",
+                                recipient="r@ki.se", message_id="<d.1@ki.se>", date=AS_OF)  # fmt: skip
+    assert not wire_bytes(built).isascii()  # 8bit UTF-8 as built
+    plain = wire_bytes(seven_bit(built))
+    assert plain.isascii() and b"Content-Transfer-Encoding: quoted-printable" in plain
+    before = message_from_bytes(wire_bytes(built), policy=policy.default)
+    after = message_from_bytes(plain, policy=policy.default)
+    for kind in ("plain", "html"):
+        assert after.get_body((kind,)).get_content() == before.get_body((kind,)).get_content()
+
+
+def test_a_line_over_998_octets_is_quoted_printable() -> None:
+    long_title = "Ö" * 1200
+    built = mail.digest_message(digest(item(1, title=long_title), changed=()),
+                                sender="monitor@ki.se", recipient="r@ki.se",
+                                message_id="<d.1@ki.se>", date=AS_OF)  # fmt: skip
+    from notifications.smtp import wire_bytes
+
+    raw = wire_bytes(built)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    assert b"quoted-printable" in raw
+
+
+def test_notice_subject_cannot_add_headers() -> None:
+    from notifications.digest import Notice
+    from notifications.smtp import wire_bytes
+
+    notice = Notice(language="en", timezone="UTC", as_of=AS_OF, source="evil\r\nBcc: x@evil.org",
+                    state="unhealthy", reason="HTTP 503")  # fmt: skip
+    raw = wire_bytes(mail.notice_message(notice, sender="m@ki.se", recipient="c@ki.se",
+                                         message_id="<n.1@ki.se>", date=AS_OF))  # fmt: skip
+    headers = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in headers and b"Subject: Source evil Bcc: x@evil.org" in headers
