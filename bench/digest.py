@@ -352,8 +352,10 @@ def main() -> int:
         smtp_port, api_port = ours.recv()
         sending = settings.model_copy(update={"smtp_port": smtp_port, "smtp_host": "127.0.0.1"})
         raw_rate, raw_count = raw_smtp_baseline(store, settings, smtp_port, 500)
-        box = Outbox(sending, slack_client=slack.web_client("xoxb-bench",
-                                                            f"http://127.0.0.1:{api_port}/api/"))  # fmt: skip
+        box = Outbox(
+            sending,
+            slack_client=slack.web_client("xoxb-bench", f"http://127.0.0.1:{api_port}/api/"),
+        )
         started = time.perf_counter()
         report = send_pending(store, sending, box, NOW)
         elapsed = time.perf_counter() - started

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(
         SecretStr(""), description="key that signs unsubscribe tokens; keep it secret and stable"
     )
+    send_connections: int = Field(
+        2, ge=1, le=16, description="SMTP connections a run sends over at once"
+    )
     digest_weekday: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = Field("monday", description="day on which weekly digests are due")

@@ -12,8 +12,10 @@ same Message-ID, which mail systems use to recognise a repeat.
 from __future__ import annotations
 
 import logging
+import queue
 import re
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,20 +59,26 @@ class Outbox:
     ) -> None:
         self.settings = settings
         self._tls = tls
-        self._smtp: SmtpSender | None = None
+        self._local = threading.local()  # one SMTP connection per sending thread
+        self._senders: list[SmtpSender] = []
+        self._lock = threading.Lock()
         self._slack = slack_client
         self._webhooks: dict[str, WebhookClient] = {}
         self.down: dict[str, str] = {}  # transport -> why: the rest of the run skips it
 
     def smtp(self) -> SmtpSender:
-        if self._smtp is None:
+        """This thread's SMTP connection (opened on first use, reused for every message)."""
+        sender: SmtpSender | None = getattr(self._local, "smtp", None)
+        if sender is None:
             s = self.settings
             config = SmtpConfig(host=s.smtp_host, port=s.smtp_port, security=s.smtp_security,
                                 username=s.smtp_username,
                                 password=s.smtp_password.get_secret_value(),
                                 timeout=s.http_timeout, tls=self._tls)  # fmt: skip
-            self._smtp = SmtpSender(config)
-        return self._smtp
+            sender = self._local.smtp = SmtpSender(config)
+            with self._lock:
+                self._senders.append(sender)
+        return sender
 
     def slack(self) -> WebClient:
         if self._slack is None:
@@ -88,9 +96,11 @@ class Outbox:
         return self._webhooks[url]
 
     def close(self) -> None:
-        if self._smtp is not None:
-            self._smtp.close()
-            self._smtp = None
+        with self._lock:
+            senders, self._senders = self._senders, []
+        for sender in senders:
+            sender.close()
+        self._local = threading.local()
 
 
 def transport(subscriber: Subscriber) -> str:
@@ -157,25 +167,50 @@ def send_pending(
     *,
     subscriber_id: int | None = None,
 ) -> SendReport:
-    """Send every pending delivery (of one subscriber, if given), oldest first."""
+    """Send every pending delivery (of one subscriber, if given), oldest first within each
+    transport. Emails go out over ``settings.send_connections`` SMTP connections at once, so
+    that one digest is rendered while another waits for the server; each Slack destination
+    is posted to in order, by one thread (Slack's rate limits are per channel)."""
     report = SendReport()
     todo = ledger.pending(store, subscriber_id=subscriber_id)
     if not todo:
         return report
     subscribers = {s.id: s for s in list_subscribers(store, ids={d.subscriber_id for d in todo})}
     contents = _contents(store, settings, todo, subscribers)
+    lanes: dict[str, queue.SimpleQueue[Delivery]] = {}
     for delivery in todo:
         subscriber = subscribers[delivery.subscriber_id]
         assert delivery.id is not None
-        route = transport(subscriber)
         if not subscriber.active:
             ledger.mark_error(store, delivery.id, "unsubscribed before it was sent",
                               permanent=True)  # fmt: skip
             continue
-        if route in outbox.down:
-            report.deferred += 1
-            continue
-        _send_one(store, outbox, subscriber, delivery, contents[delivery.id], now, report)
+        route = "smtp" if subscriber.kind == "email" else "slack"
+        lanes.setdefault(route, queue.SimpleQueue()).put(delivery)
+    lock = threading.Lock()
+
+    def drain(lane: queue.SimpleQueue[Delivery]) -> None:
+        while True:
+            try:
+                delivery = lane.get_nowait()
+            except queue.Empty:
+                return
+            subscriber = subscribers[delivery.subscriber_id]
+            assert delivery.id is not None
+            if transport(subscriber) in outbox.down:
+                with lock:
+                    report.deferred += 1
+                continue
+            _send_one(store, outbox, subscriber, delivery, contents[delivery.id], now,
+                      report, lock)  # fmt: skip
+
+    threads = [threading.Thread(target=drain, args=(lane,), name=f"send-{route}-{n}")
+               for route, lane in lanes.items()
+               for n in range(settings.send_connections if route == "smtp" else 1)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return report
 
 
@@ -187,6 +222,7 @@ def _send_one(
     content: Digest | Notice,
     now: datetime,
     report: SendReport,
+    lock: threading.Lock,
 ) -> None:
     """One delivery's error boundary: its failure is recorded and the others carry on."""
     assert delivery.id is not None
@@ -201,25 +237,28 @@ def _send_one(
         permanent = not exc.retry
         ledger.mark_error(store, delivery_id, str(exc), permanent=permanent)
         where = f"delivery={delivery_id} subscriber={subscriber.id} channel={subscriber.kind}"
-        report.errors.append(f"{where}: {exc}")
-        if permanent:
-            report.failed += 1
-            logger.warning("delivery refused %s error=%s", where, exc)
-        else:
-            report.deferred += 1
-            outbox.down[transport(subscriber)] = str(exc)
-            logger.warning("delivery deferred %s error=%s", where, exc)
+        with lock:
+            report.errors.append(f"{where}: {exc}")
+            if permanent:
+                report.failed += 1
+            else:
+                report.deferred += 1
+                outbox.down[transport(subscriber)] = str(exc)
+        logger.warning("delivery %s %s error=%s", "refused" if permanent else "deferred",
+                       where, exc)  # fmt: skip
         return
     except Exception as exc:  # job boundary: one delivery's bug must not stop the others
         logger.exception("delivery crashed delivery=%s subscriber=%s", delivery_id,
                          subscriber.id)  # fmt: skip
         ledger.mark_error(store, delivery_id, f"{exc.__class__.__name__}: {exc}", permanent=False)
-        report.deferred += 1
-        report.errors.append(f"delivery={delivery_id}: {exc.__class__.__name__}: {exc}")
+        with lock:
+            report.deferred += 1
+            report.errors.append(f"delivery={delivery_id}: {exc.__class__.__name__}: {exc}")
         return
     ledger.mark_sent(store, delivery_id, now, parts_sent=parts, message_id=mid)
-    report.sent += 1
-    report.messages += parts - delivery.parts_sent
+    with lock:
+        report.sent += 1
+        report.messages += parts - delivery.parts_sent
     logger.info(
         "delivery sent delivery=%s subscriber=%s channel=%s kind=%s items=%d",
         delivery_id, subscriber.id, subscriber.kind, delivery.kind, delivery.items,

@@ -292,3 +292,13 @@ def test_a_webhook_subscriber_gets_the_digest_and_its_secret_stays_hidden(cli, p
         [request] = hook.requests
         assert json.loads(request["body"])["blocks"][0]["type"] == "header"
         assert "s3cr3t" not in cli("subscribers", "list")[1]
+
+
+def test_two_connections_share_a_run_and_each_digest_goes_once(cli, portal, box, monkeypatch):
+    monkeypatch.setenv("FUNDING_MONITOR_SEND_CONNECTIONS", "2")
+    for n in range(8):
+        cli("subscribers", "add", f"r{n}@ki.se", "--tag", "global-actor")
+    code, out, _ = send(cli)
+    assert code == 0 and "sent 8 deliveries" in out
+    assert sorted(m["To"] for m in box.messages) == [f"r{n}@ki.se" for n in range(8)]
+    assert box.connections == 2

@@ -29,7 +29,10 @@ def test_killed_mid_run_the_next_run_sends_the_rest_once(cli, portal, box: Mailb
             os.kill(running["send"].pid, signal.SIGKILL)
 
     box.on_data = kill_at_fourth
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # One connection, so that "before message 4" is a well-defined point: with two, message 3
+    # could be accepted and not yet marked when message 4 kills the sender, which is the
+    # acceptance-to-commit window the README describes (then resent with its Message-ID).
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FUNDING_MONITOR_SEND_CONNECTIONS": "1"}
     running["send"] = subprocess.Popen(
         [sys.executable, "-m", "monitor", "digest", "send", "--as-of", AS_OF],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from email.message import Message
+from typing import Any
 
 from notifications.digest import Change, Digest, Item, Section
 
@@ -55,3 +57,12 @@ def digest(*items: Item, language: str = "en", **changes: object) -> Digest:
         reference="42",
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def email(built: Digest | None = None, **headers: object) -> Message:
+    """A digest as an email, with plain test headers unless some are given."""
+    from notifications import mail
+
+    args: dict[str, Any] = {"sender": "monitor@ki.se", "recipient": "r@ki.se",
+                            "message_id": "<d.1@ki.se>", "date": AS_OF, **headers}  # fmt: skip
+    return mail.digest_message(built or digest(), **args)

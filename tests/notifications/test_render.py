@@ -16,7 +16,7 @@ from notifications.digest import Change, Section
 from notifications.errors import DestinationError
 from notifications.ics import deadlines_calendar
 from notifications.wording import TEXTS, Words
-from tests.notifications.samples import AS_OF, digest, item
+from tests.notifications.samples import AS_OF, digest, email, item
 
 HOSTILE = (
     'Grants <script>alert("x")</script> & *bold* _it_ `code` ~s~ @channel <!here> <@U024BE7LH>'
@@ -73,13 +73,7 @@ def test_digest_message_has_the_parts_and_headers_mail_clients_expect() -> None:
 
 
 def test_no_unsubscribe_headers_without_a_link() -> None:
-    message = mail.digest_message(
-        digest(unsubscribe_url=""),
-        sender="m@ki.se",
-        recipient="r@ki.se",
-        message_id="<x@ki.se>",
-        date=AS_OF,
-    )
+    message = email(digest(unsubscribe_url=""), sender="m@ki.se", message_id="<x@ki.se>")
     assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
 
 
@@ -170,8 +164,7 @@ def test_destinations_are_checked() -> None:
 
 def test_a_long_unsubscribe_link_stays_one_raw_header() -> None:
     url = "https://monitor.example.org/unsubscribe?token=" + "WzEsIjZjOWFkMDY4OWRiNjZjMjUiXQ." * 3
-    message = mail.digest_message(digest(unsubscribe_url=url), sender="m@ki.se",
-                                  recipient="r@ki.se", message_id="<x@ki.se>", date=AS_OF)  # fmt: skip
+    message = email(digest(unsubscribe_url=url), sender="m@ki.se", message_id="<x@ki.se>")
     raw = message.as_bytes()
     assert f"\nList-Unsubscribe: <{url}>\n".encode() in raw
     assert max(len(line) for line in raw.split(b"\n")) <= 998

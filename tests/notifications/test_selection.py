@@ -52,9 +52,10 @@ def test_min_days_left_drops_calls_closing_sooner_but_keeps_open_ended_ones() ->
 
 
 def test_new_calls_are_chosen_once_and_closed_or_old_ones_not() -> None:
+    # call 4 is first seen after `now` (a pinned clock)
     pool = Pool({1: candidate(1), 2: candidate(2, status="closed"),
                  3: candidate(3, seen=SINCE - timedelta(days=1), deadlines=()),
-                 4: candidate(4, seen=NOW + timedelta(days=1))})  # after `now` (a pinned clock)  # fmt: skip
+                 4: candidate(4, seen=NOW + timedelta(days=1))})  # fmt: skip
     entries = choose(Criteria(), pool, pool.candidates, never, now=NOW, since=SINCE)
     assert [(e.call_id, e.part) for e in entries] == [(1, "new")]
     announced = {(1, "new")}

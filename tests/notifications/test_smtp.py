@@ -13,7 +13,7 @@ from notifications import mail
 from notifications.errors import RecipientError, TransportError
 from notifications.smtp import SmtpConfig, SmtpSender
 from tests.mailserver import free_port, mail_server
-from tests.notifications.samples import AS_OF, digest, item
+from tests.notifications.samples import AS_OF, digest, email, item
 
 PASSWORD = "s3cret-Pa55"
 
@@ -135,8 +135,7 @@ def test_a_server_without_8bitmime_gets_quoted_printable() -> None:
 
     from notifications.smtp import seven_bit, wire_bytes
 
-    built = mail.digest_message(digest(language="sv"), sender="monitor@ki.se",
-                                recipient="r@ki.se", message_id="<d.1@ki.se>", date=AS_OF)  # fmt: skip
+    built = email(digest(language="sv"))
     assert not wire_bytes(built).isascii()  # 8bit UTF-8 as built
     plain = wire_bytes(seven_bit(built))
     assert plain.isascii() and b"Content-Transfer-Encoding: quoted-printable" in plain
