@@ -22,6 +22,7 @@ from monitor.store.tags import tag_rows
 from monitor.tokens import read_token
 from notifications import mail, slack
 from notifications.digest import LANGUAGES
+from notifications.registry import destination
 
 FILTERS = {"tag": "tags", "programme": "programmes", "place": "places", "keyword": "keywords"}
 
@@ -103,9 +104,7 @@ def _destination(args: argparse.Namespace) -> tuple[str, str]:
     if len(given) != 1:
         raise ConfigError("give exactly one of ADDRESS, --slack-channel, --slack-webhook")
     kind, value = given[0]
-    check = {"email": mail.check_address, "slack-channel": slack.check_channel,
-             "slack-webhook": slack.check_webhook}[kind]  # fmt: skip
-    return kind, check(value)
+    return kind, destination(kind).check(value)
 
 
 def _check_tags(store: Store, tags: list[str]) -> None:

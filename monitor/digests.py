@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from monitor.config import Settings
@@ -308,7 +308,3 @@ def preview(
     period = plans[0].period.key
     return digest_of(None, subscriber, entries, items, changes, settings=settings,
                      taxonomy=taxonomy, now=now, period=period)  # fmt: skip
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -32,6 +32,7 @@ from monitor.store.tables import Delivery, Subscriber, utc
 from notifications import mail, slack
 from notifications.digest import Digest, Notice
 from notifications.errors import DeliveryError, TransportError
+from notifications.registry import destination
 from notifications.smtp import SmtpConfig, SmtpSender
 
 logger = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ def deliver(
 ) -> tuple[int, str | None]:
     """Send ``content``; returns (messages posted in all, Message-ID or None). Slack messages
     already posted for this delivery (``parts_sent``) are not posted again."""
-    if subscriber.kind == "email":
+    if destination(subscriber.kind).channel == mail.CHANNEL:
         mid = message_id(outbox.settings, delivery)
         sender, recipient = outbox.settings.mail_from, subscriber.address
         if isinstance(content, Digest):

@@ -12,6 +12,8 @@ from sqlmodel import col, select
 from monitor.errors import ConfigError
 from monitor.store.db import Store
 from monitor.store.tables import Subscriber
+from notifications.registry import destination
+from notifications.slack import safe_webhook
 
 EDITABLE = ("name", "role", "language", "frequency", "filters", "reminder_days", "address")
 
@@ -41,10 +43,8 @@ def add_subscriber(store: Store, kind: str, address: str, **fields: Any) -> Subs
 
 def shown(kind: str, address: str) -> str:
     """The destination as safe to show: a webhook URL's path is its secret."""
-    if kind != "slack-webhook":
+    if not destination(kind).secret:
         return address
-    from notifications.slack import safe_webhook
-
     return safe_webhook(address)
 
 
