@@ -196,5 +196,6 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    for noisy in ("httpx", "httpcore", "alembic"):
+    # slack_sdk logs webhook URLs (their path is the secret) and request bodies at DEBUG
+    for noisy in ("httpx", "httpcore", "alembic", "slack_sdk", "aiosmtpd", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -53,14 +53,14 @@ def _utc(value: datetime | None) -> datetime | None:
 def record_values(record: CallRecord) -> dict[str, Any]:
     """The columns a record sets, except the derived ``summary`` (costly; see ``_with_summary``)."""
     return {
-        "external_id": record.external_id,
-        "identifier": record.identifier,
+        "external_id": _key(record.external_id),
+        "identifier": _key(record.identifier),
         "title": record.title,
         "description": record.description,
         "url": record.url,
-        "funder": record.funder,
-        "programme": record.programme,
-        "call_identifier": record.call_identifier,
+        "funder": _clip(record.funder),
+        "programme": _clip(record.programme),
+        "call_identifier": _key(record.call_identifier),
         "call_title": record.call_title,
         "action_types": list(record.action_types),
         "opens": _utc(record.opens),
@@ -73,6 +73,22 @@ def record_values(record: CallRecord) -> dict[str, Any]:
         "keywords": list(record.keywords),
         "flags": list(record.flags),
     }
+
+
+# The short text columns are VARCHAR(300): PostgreSQL refuses longer values (SQLite does not),
+# and one Grants.gov opportunity listing dozens of programmes would fail its whole source.
+SHORT = 300
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
+
+
+def _key(text: str) -> str:
+    """An identifier cut to fit, still unique: a long one keeps a hash of the whole."""
+    if len(text) <= SHORT:
+        return text
+    return f"{text[: SHORT - 17]}~{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
 
 
 def content_hash(record: CallRecord) -> str:
@@ -206,7 +222,7 @@ def upsert_listings(
             for call_id, sid, ext, digest, unseen in session.execute(query):
                 known[sid][ext] = (call_id, digest, unseen)
         plans = [
-            _plan({r.external_id: r for r in listing.records}, known[listing.source_id], now)
+            _plan({_key(r.external_id): r for r in listing.records}, known[listing.source_id], now)
             for listing in listings
         ]
         pairs = list(zip(listings, plans, strict=True))

@@ -5,6 +5,7 @@ reminders, unsubscribe tokens, previews, curators' notices — and exactly once.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -281,14 +282,16 @@ def test_every_message_has_a_stable_message_id_from_the_ledger(cli, portal, box,
     store.dispose()
 
 
-def test_a_webhook_subscriber_gets_the_digest_and_its_secret_stays_hidden(cli, portal):
+def test_a_webhook_subscriber_gets_the_digest_and_its_secret_stays_hidden(cli, portal, caplog):
+    caplog.set_level(logging.DEBUG)
     with scripted_server() as hook:
         hook.add("POST", "/services/T0/B0/s3cr3t", Reply(200, b"ok", {}))
         url = hook.url + "/services/T0/B0/s3cr3t"
         code, out, _ = cli("subscribers", "add", "--slack-webhook", url, "--tag", "global-actor")
         assert code == 0 and "s3cr3t" not in out
-        code, out, _ = send(cli)
-        assert code == 0 and "sent 1 deliveries" in out and "s3cr3t" not in out
+        code, out, err = cli("-v", "digest", "send", "--as-of", AS_OF)
+        assert code == 0 and "sent 1 deliveries" in out and "s3cr3t" not in out + err
+        assert "delivery sent" in caplog.text and "s3cr3t" not in caplog.text  # even at DEBUG
         [request] = hook.requests
         assert json.loads(request["body"])["blocks"][0]["type"] == "header"
         assert "s3cr3t" not in cli("subscribers", "list")[1]

@@ -194,3 +194,29 @@ def test_search_finds_non_ascii_keywords(store, search_2026, now) -> None:
     upsert_calls(store, _source(store), records, now)
     found = list_calls(store, now=now, search="santé mondiale")
     assert [c.identifier for c in found] == [records[0].identifier]
+
+
+def test_long_programme_and_identifiers_fit_their_columns_on_every_backend(store, now) -> None:
+    """A Grants.gov opportunity can list dozens of programmes: PostgreSQL refuses a value over
+    VARCHAR(300), which used to fail the whole source there (SQLite took it)."""
+    from monitor.store import sources as source_store
+    from monitor.store.calls import upsert_calls
+    from sources.records import CallRecord
+
+    source = source_store.add_source(store, "gg", "grants-gov", "http://127.0.0.1:9/x", {})
+    long_id = "OPP-" + "9" * 400
+    record = CallRecord(external_id=long_id, identifier=long_id, title="Many programmes",
+                        url="https://example.org/1", funder="F" * 350,
+                        programme=" ; ".join(f"93.{n:03d} Programme" for n in range(40)),
+                        status="open")  # fmt: skip
+    first = upsert_calls(store, source.id, [record], now)  # type: ignore[arg-type]
+    again = upsert_calls(store, source.id, [record], now)  # type: ignore[arg-type]
+    assert (first.new, again.new, again.unchanged) == (1, 0, 1)
+    from sqlmodel import select
+
+    from monitor.store.tables import Call
+
+    with store.session() as session:
+        call = session.exec(select(Call)).one()
+    assert len(call.programme) == len(call.funder) == len(call.external_id) == 300
+    assert call.programme.endswith("…") and call.external_id.startswith("OPP-999")
