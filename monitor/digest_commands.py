@@ -19,7 +19,7 @@ from monitor.store import subscribers as subscriber_store
 from monitor.store.db import Store, open_store
 from monitor.store.tables import Delivery, Subscriber
 from monitor.store.tags import tag_rows
-from monitor.tokens import read_token
+from monitor.tokens import honour
 from notifications import mail, slack
 from notifications.digest import LANGUAGES
 from notifications.registry import destination
@@ -52,7 +52,12 @@ def add_parsers(sub: Any) -> None:
                       help="treat digests as due now, whatever the schedule")  # fmt: skip
     send.add_argument("--as-of", type=when, metavar="WHEN", help="pretend it is WHEN")
     unsubscribe = sub.add_parser("unsubscribe", help="honour an unsubscribe token or link")
-    unsubscribe.add_argument("token")
+    unsubscribe.add_argument("token", nargs="?", help="a token, or the whole link")
+    unsubscribe.add_argument("--serve", action="store_true",
+                             help="serve PUBLIC_URL/unsubscribe (one-click, RFC 8058) over HTTP "
+                             "until stopped; put it behind your HTTPS proxy")  # fmt: skip
+    unsubscribe.add_argument("--host", default="127.0.0.1")
+    unsubscribe.add_argument("--port", type=int, default=8025)
 
 
 def _filter_flags(parser: argparse.ArgumentParser) -> None:
@@ -282,18 +287,17 @@ def _preview(store: Store, settings: Settings, args: argparse.Namespace, now: da
 
 def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.database_url)
-    subscriber_id, nonce = read_token(settings, args.token)
-    try:
-        row = subscriber_store.get_subscriber(store, subscriber_id)
-    except ConfigError:
+    if args.serve:
+        from monitor.web import serve_unsubscribe
+
+        return serve_unsubscribe(store, settings, args.host, args.port)
+    if not args.token:
+        raise ConfigError("give a TOKEN (or a whole unsubscribe link), or --serve")
+    row, done = honour(store, settings, args.token)
+    if row is None:
         print("this subscriber was already removed")
-        return 0
-    if row.token_nonce != nonce:
-        raise ConfigError("this unsubscribe token was revoked (the subscriber was re-keyed)")
-    if not row.active and row.unsubscribed_at is not None:
+    elif not done:
         print(f"subscriber {row.id} was already unsubscribed")
-        return 0
-    subscriber_store.update_subscriber(store, subscriber_id, active=False,
-                                       unsubscribed_at=datetime.now(UTC))  # fmt: skip
-    print(f"unsubscribed subscriber {row.id} ({_where(row)})")
+    else:
+        print(f"unsubscribed subscriber {row.id} ({_where(row)})")
     return 0

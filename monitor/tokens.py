@@ -3,10 +3,14 @@ FUNDING_MONITOR_SECRET_KEY. Rotating a subscriber's nonce revokes its old tokens
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from itsdangerous import BadData, URLSafeSerializer
 
 from monitor.config import Settings
 from monitor.errors import ConfigError
+from monitor.store import subscribers as subscriber_store
+from monitor.store.db import Store
 from monitor.store.tables import Subscriber
 
 SALT = "funding-monitor/unsubscribe"
@@ -50,3 +54,20 @@ def read_token(settings: Settings, token: str) -> tuple[int, str]:
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
         raise ConfigError("this unsubscribe token has an unexpected content")
     return value[0], str(value[1])
+
+
+def honour(store: Store, settings: Settings, token: str) -> tuple[Subscriber | None, bool]:
+    """Unsubscribe the token's subscriber: (the subscriber, or None if it was removed; True if
+    this call unsubscribed it, False if it already was). ConfigError for a bad token."""
+    subscriber_id, nonce = read_token(settings, token)
+    try:
+        row = subscriber_store.get_subscriber(store, subscriber_id)
+    except ConfigError:
+        return None, False
+    if row.token_nonce != nonce:
+        raise ConfigError("this unsubscribe token was revoked (the subscriber was re-keyed)")
+    if not row.active and row.unsubscribed_at is not None:
+        return row, False
+    row = subscriber_store.update_subscriber(store, subscriber_id, active=False,
+                                             unsubscribed_at=datetime.now(UTC))  # fmt: skip
+    return row, True

@@ -305,3 +305,36 @@ def test_two_connections_share_a_run_and_each_digest_goes_once(cli, portal, box,
     assert code == 0 and "sent 8 deliveries" in out
     assert sorted(m["To"] for m in box.messages) == [f"r{n}@ki.se" for n in range(8)]
     assert box.connections == 2
+
+
+def test_the_unsubscribe_page_takes_one_click_posts_and_ignores_gets(cli, portal, box, db_url):
+    import threading
+    from wsgiref.simple_server import make_server
+
+    import httpx
+
+    from monitor.config import load_settings
+    from monitor.web import _Quiet, unsubscribe_app
+
+    cli("subscribers", "add", "researcher@ki.se", "--tag", "global-actor")
+    send(cli)
+    link = box.messages[0]["List-Unsubscribe"].strip("<>")
+    token = link.rpartition("token=")[2]
+    store = open_store(db_url)
+    app = unsubscribe_app(store, load_settings(database_url=db_url))
+    with make_server("127.0.0.1", 0, app, handler_class=_Quiet) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.server_port}/unsubscribe"
+        page = httpx.get(base, params={"token": token})
+        assert page.status_code == 200 and '<form method="post"' in page.text
+        assert "UNSUBSCRIBED" not in cli("subscribers", "list")[1]  # a GET changes nothing
+        bad = httpx.post(base, params={"token": token[:-3] + "xyz"},
+                         content=b"List-Unsubscribe=One-Click")  # fmt: skip
+        assert bad.status_code == 400 and "not valid" in bad.text
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        done = httpx.post(base, params={"token": token}, content=b"List-Unsubscribe=One-Click",
+                          headers=form)  # fmt: skip
+        assert done.status_code == 200 and "unsubscribed" in done.text
+        server.shutdown()
+    assert "UNSUBSCRIBED" in cli("subscribers", "list")[1]
+    store.dispose()
