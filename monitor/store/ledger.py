@@ -114,16 +114,28 @@ def plan(store: Store, planned: Sequence[Planned]) -> list[int]:
         links = [(p.subscriber_id, call, key, delivery_id, part)
                  for p, delivery_id in zip(planned, ids, strict=True)
                  for call, key, part in p.announcements]  # fmt: skip
-        # Hundreds of thousands of rows a week: straight to the driver's executemany, which
-        # is several times faster than SQLAlchemy's per-row processing of an insert().
-        mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
-        sql = (f"INSERT INTO announcement (subscriber_id, call_id, key, delivery_id, part) "
-               f"VALUES ({', '.join([mark] * 5)})")  # fmt: skip
-        connection = session.connection()
-        for chunk in _chunks(links, 5000):
-            connection.exec_driver_sql(sql, list(chunk))
+        _insert_announcements(store, session.connection(), links)
         session.commit()
     return ids
+
+
+def _insert_announcements(store: Store, connection: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Hundreds of thousands of rows a week, straight to the driver: PostgreSQL's COPY, or
+    SQLite's executemany (both several times faster than SQLAlchemy's per-row insert())."""
+    columns = "subscriber_id, call_id, key, delivery_id, part"
+    if store.dialect == "postgresql":
+        raw = connection.connection.dbapi_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY announcement ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO announcement ({columns}) VALUES ({', '.join([mark] * 5)})"
+    for chunk in _chunks(rows, 5000):
+        connection.exec_driver_sql(sql, list(chunk))
 
 
 def pending(
