@@ -239,7 +239,7 @@ def raw_smtp_baseline(store: Any, settings: Any, port: int, count: int) -> tuple
 
     from notifications.smtp import wire_bytes
 
-    todo = [d for d in ledger.pending(store)][: count * 2]
+    todo = ledger.pending(store)[: count * 2]
     subscribers = {s.id: s for s in list_subscribers(store)}
     contents = _contents(store, settings, todo, subscribers)
     messages = [wire_bytes(mail.digest_message(contents[d.id], sender=settings.mail_from,  # type: ignore[index, arg-type]
