@@ -143,17 +143,12 @@ def _due(
     subscribers = [s for s in subscribers if s.role == "digest" and s.active]
     periods = {s.id: period_of(s.frequency, now, settings) for s in subscribers}
     taken = ledger.existing(store, "digest", [p.key for p in periods.values()])
-    due = []
-    for s in subscribers:
-        period = periods[s.id]
-        if (s.id, period.key) in taken:
-            if not force:
-                continue
-            period = period_of(s.frequency, now, settings, ahead=1)  # --now: the next one, early
-            if (s.id, period.key) in ledger.existing(store, "digest", [period.key]):
-                continue
-        due.append((s, period))
-    return due
+    if force:  # --now: a subscriber whose period is done gets the next one, early
+        for s in subscribers:
+            if (s.id, periods[s.id].key) in taken:
+                periods[s.id] = period_of(s.frequency, now, settings, ahead=1)
+        taken |= ledger.existing(store, "digest", [p.key for p in periods.values()])
+    return [(s, periods[s.id]) for s in subscribers if (s.id, periods[s.id].key) not in taken]
 
 
 def plan_digests(

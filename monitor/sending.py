@@ -186,8 +186,7 @@ def send_pending(
             ledger.mark_error(store, delivery.id, "unsubscribed before it was sent",
                               permanent=True)  # fmt: skip
             continue
-        route = "smtp" if subscriber.kind == "email" else "slack"
-        lanes.setdefault(route, queue.SimpleQueue()).put(delivery)
+        lanes.setdefault(destination(subscriber.kind).channel, queue.SimpleQueue()).put(delivery)
     lock = threading.Lock()
 
     def drain(lane: queue.SimpleQueue[Delivery]) -> None:
@@ -205,9 +204,9 @@ def send_pending(
             _send_one(store, outbox, subscriber, delivery, contents[delivery.id], now,
                       report, lock)  # fmt: skip
 
+    width = {mail.CHANNEL: settings.send_connections}  # other channels: one thread, in order
     threads = [threading.Thread(target=drain, args=(lane,), name=f"send-{route}-{n}")
-               for route, lane in lanes.items()
-               for n in range(settings.send_connections if route == "smtp" else 1)]  # fmt: skip
+               for route, lane in lanes.items() for n in range(width.get(route, 1))]  # fmt: skip
     for thread in threads:
         thread.start()
     for thread in threads:

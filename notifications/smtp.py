@@ -94,7 +94,6 @@ class SmtpSender:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self._smtp: smtplib.SMTP | None = None
-        self.sent = 0
 
     def __enter__(self) -> SmtpSender:
         return self
@@ -152,7 +151,6 @@ class SmtpSender:
                 options.append("SMTPUTF8")
             try:
                 self._smtp.sendmail(sender, recipients, data, options)
-                self.sent += 1
                 return
             except smtplib.SMTPServerDisconnected:
                 self._smtp = None

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 
 from monitor.store.db import Store
-from monitor.store.tables import Announcement, Delivery
+from monitor.store.tables import Announcement, Delivery, utc
 
 SETTLED = ("sent", "empty")  # a period with one of these is done
 
@@ -59,15 +59,7 @@ def last_settled(store: Store, kind: str = "digest") -> dict[int, datetime]:
         .group_by(col(Delivery.subscriber_id))
     )
     with store.session() as session:
-        return {s: _aware(at) for s, at in session.exec(query) if at is not None}
-
-
-def _aware(value: datetime) -> datetime:
-    from monitor.store.tables import utc
-
-    result = utc(value)
-    assert result is not None
-    return result
+        return {s: at for s, at in ((s, utc(at)) for s, at in session.exec(query)) if at}
 
 
 def announced(store: Store, call_ids: Sequence[int]) -> dict[int, set[tuple[int, str]]]:
