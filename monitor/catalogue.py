@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 import tomli_w
 from lxml import etree
 
+from monitor.config import every_text, seconds_of
 from monitor.errors import ConfigError
 from monitor.store import sources as source_store
 from monitor.store.db import Store
@@ -35,6 +36,7 @@ class SourceSpec:
     settings: dict[str, str] = field(default_factory=dict)
     enabled: bool = True
     info: dict[str, Any] = field(default_factory=dict)
+    every: int | None = None  # seconds between scheduled fetches
 
 
 def load_catalogue() -> list[SourceSpec]:
@@ -57,8 +59,12 @@ def read_toml(text: str, where: str) -> list[SourceSpec]:
         settings = {str(k): _text(v) for k, v in (entry.get("settings") or {}).items()}
         info = {key: entry[key] for key in INFO_KEYS if key in entry}
         enabled = bool(entry.get("enabled", info.get("verified", True)))
+        try:
+            every = seconds_of(str(entry["every"])) if "every" in entry else None
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: source {entry['name']!r}: {exc}") from exc
         specs.append(SourceSpec(str(entry["name"]), str(entry["kind"]), str(entry["url"]),
-                                settings, enabled, info))  # fmt: skip
+                                settings, enabled, info, every))  # fmt: skip
     return specs
 
 
@@ -77,6 +83,8 @@ def write_toml(sources: Iterable[Source]) -> str:
         entry: dict[str, Any] = {"name": source.name, "kind": source.kind, "url": source.url,
                                  "enabled": source.enabled}  # fmt: skip
         entry.update({k: source.info[k] for k in INFO_KEYS if k in source.info})
+        if source.every:
+            entry["every"] = every_text(source.every)
         entry["settings"] = dict(source.settings)
         entries.append(entry)
     return tomli_w.dumps({"source": entries})
@@ -135,6 +143,6 @@ def import_specs(
                 continue
             source_store.remove_source(store, spec.name)
         source_store.add_source(store, spec.name, spec.kind, spec.url, spec.settings,
-                                enabled=spec.enabled, info=spec.info)  # fmt: skip
+                                enabled=spec.enabled, info=spec.info, every=spec.every)  # fmt: skip
         added.append(spec.name)
     return added, skipped

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from classifiers.errors import ClassifierError
-from monitor import __version__, commands, digest_commands, tag_commands
+from monitor import __version__, commands, digest_commands, service_commands, tag_commands
 from monitor.config import configure_logging, load_settings
 from monitor.demo import RECORDED_AT
 from monitor.errors import MonitorError
@@ -18,6 +18,7 @@ from notifications.errors import DeliveryError
 from sources.errors import SourceError
 
 logger = logging.getLogger(__name__)
+SERVICES = ("serve", "run", "health-check")  # they log their progress, on a terminal too
 
 
 def _date(text: str) -> date:
@@ -40,22 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: funding-monitor.toml in the working directory, if present)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument(
+        "--log-format", choices=["text", "json"],
+        help="log lines as key=value text or JSON objects (default: the LOG_FORMAT setting)",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("init", help="create or migrate the database")
     db = sub.add_parser("db", help="database schema")
     db_verbs = db.add_subparsers(dest="db_command", required=True)
     db_verbs.add_parser("upgrade", help="migrate the database to the newest schema")
     db_verbs.add_parser("current", help="show the schema revision")
+    backup = db_verbs.add_parser("backup", help="copy the SQLite file, safely while it is in use")
+    backup.add_argument("file", help="the new backup file")
+    copy = db_verbs.add_parser("copy", help="copy every row into another, empty database "
+                               "(from SQLite to PostgreSQL)")  # fmt: skip
+    copy.add_argument("--to", required=True, metavar="URL", help="the target's database URL")
     _sources_parser(sub.add_parser("sources", help="configure sources"))
     fetch = sub.add_parser("fetch", help="fetch calls from enabled sources")
     fetch.add_argument("--source", metavar="NAME", help="only this source (even if disabled)")
     _calls_parser(sub.add_parser("calls", help="list and show stored calls"))
-    status = sub.add_parser("status", help="health of each source, unhealthy first")
+    status = sub.add_parser("status", help="the scheduler's leader and jobs, and the health of "
+                            "each source, unhealthy first")  # fmt: skip
     status.add_argument("--json", action="store_true")
     status.add_argument("--unhealthy", action="store_true",
                         help="only unhealthy sources; exit 1 if there are any")  # fmt: skip
     tag_commands.add_parsers(sub)
     digest_commands.add_parsers(sub)
+    service_commands.add_parsers(sub)
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
     demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
     demo.add_argument("--as-of", type=digest_commands.when, default=RECORDED_AT, metavar="WHEN",
@@ -78,10 +90,20 @@ def _sources_parser(parser: argparse.ArgumentParser) -> None:
     add.add_argument("name")
     add.add_argument("--kind", required=True, help="source kind (see `sources kinds`)")
     add.add_argument("--url", help="base URL (default: the kind's public endpoint)")
+    add.add_argument(
+        "--every",
+        metavar="INTERVAL",
+        help="how often `serve` fetches it: 30m, 6h, 1d (default: FETCH_EVERY)",
+    )
     _repeatable(add, "--set", "KEY=VALUE", "a kind setting; repeatable")
     update = verbs.add_parser("update", help="change a source's URL or settings")
     update.add_argument("name")
     update.add_argument("--url", help="new base URL")
+    update.add_argument(
+        "--every",
+        metavar="INTERVAL",
+        help="how often `serve` fetches it (30m, 6h, 1d) or `default`",
+    )
     _repeatable(update, "--set", "KEY=VALUE", "set a kind setting; repeatable")
     _repeatable(update, "--unset", "KEY", "restore a setting's default; repeatable")
     verbs.add_parser("list", help="list sources").add_argument("--json", action="store_true")
@@ -133,20 +155,22 @@ def _calls_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 a source failed, 2 usage/config/store)."""
+    """Entry point; returns the exit status: 0 ok (or stopped by a signal at a safe point), 1 a
+    source or delivery failed (or a source is unhealthy), 2 usage, config or store error, 3
+    another process holds the leader lock, 130 interrupted."""
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
         level = "DEBUG" if args.verbose else settings.log_level
-        if level == "INFO" and sys.stderr.isatty():
+        if level == "INFO" and sys.stderr.isatty() and args.command not in SERVICES:
             level = "WARNING"  # a terminal gets a progress display and a summary instead
-        configure_logging(level)
+        configure_logging(level, args.log_format or settings.log_format, settings.secrets)
         return commands.dispatch(args, settings)
     except (MonitorError, SourceError, ClassifierError, DeliveryError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         if exc.hint:
             print(f"hint: {exc.hint}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_status", 2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import catalogue, digest_commands, output, tag_commands
-from monitor.config import Settings
+from monitor import catalogue, digest_commands, output, service_commands, tag_commands
+from monitor.config import Settings, every_text, seconds_of
 from monitor.errors import ConfigError
-from monitor.ingest import SourceReport, http_client, run_sources
-from monitor.parse_pool import default_processes
+from monitor.ingest import SourceReport, http_client
+from monitor.jobs import fetch_sources, polite_http
+from monitor.leader import leading
+from monitor.store import copying
 from monitor.store import sources as source_store
 from monitor.store.db import Store, open_store
 from monitor.store.views import get_call, list_calls
@@ -37,6 +39,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "demo": cmd_demo,
         **tag_commands.handlers(),
         **digest_commands.handlers(),
+        **service_commands.handlers(),
     }
     return handlers[args.command](args, settings)
 
@@ -56,6 +59,17 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     if args.db_command == "upgrade":
         return cmd_init(args, settings)
     store = Store(settings.database_url)
+    if args.db_command == "backup":
+        size = copying.backup_sqlite(store, Path(args.file))
+        print(f"backed up {store.safe_url} to {args.file} ({size:,} bytes)")
+        return 0
+    if args.db_command == "copy":
+        target = Store(args.to)
+        with leading(store):  # nothing may write the source while it is copied
+            counts = copying.copy_rows(store, target)
+        print(f"copied {sum(counts.values()):,} rows from {store.safe_url} to {target.safe_url}: "
+              + ", ".join(f"{name} {n:,}" for name, n in counts.items() if n))  # fmt: skip
+        return 0
     print(f"current {store.current_revision() or '(empty database)'}; head {store.head_revision()}")
     return 0
 
@@ -78,13 +92,15 @@ def _check_url(url: str) -> None:
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     verbs: dict[str, Callable[[argparse.Namespace, Store], None]] = {
-        "add": _source_add, "update": _source_update, "list": _source_list,
+        "add": _source_add, "update": _source_update,
         "remove": _source_remove, "enable": _source_toggle, "disable": _source_toggle,
     }  # fmt: skip
     if args.sources_command == "kinds":
         _source_kinds()
     elif args.sources_command == "test":
         return _source_test(args, settings)
+    elif args.sources_command == "list":
+        _source_list(args, open_store(settings.database_url), settings.fetch_every)
     elif args.sources_command in ("import-catalogue", "import", "export"):
         return _source_lists(args, open_store(settings.database_url))
     else:
@@ -106,7 +122,8 @@ def _source_add(args: argparse.Namespace, store: Store) -> None:
     validate(kind.name, kind.settings, given)  # fail before storing anything
     url = args.url or kind.default_url
     _check_url(url)
-    source = source_store.add_source(store, args.name, kind.name, url, given)
+    every = seconds_of(args.every) if args.every else None
+    source = source_store.add_source(store, args.name, kind.name, url, given, every=every)
     print(f"added source {source.name} ({source.kind}) -> {source.url}")
 
 
@@ -119,19 +136,24 @@ def _source_update(args: argparse.Namespace, store: Store) -> None:
     validate(kind.name, kind.settings, given)
     url = args.url or source.url
     _check_url(url)
-    source = source_store.update_source(store, args.name, url=url, settings=given)
-    print(f"updated source {source.name}: {source.url} {json.dumps(source.settings)}")
+    every = None if args.every is None else 0 if args.every == "default" else seconds_of(args.every)
+    source = source_store.update_source(store, args.name, url=url, settings=given, every=every)
+    shown = every_text(source.every) if source.every else "default"
+    print(f"updated source {source.name}: {source.url} {json.dumps(source.settings)} "
+          f"every={shown}")  # fmt: skip
 
 
-def _source_list(args: argparse.Namespace, store: Store) -> None:
+def _source_list(args: argparse.Namespace, store: Store, default_every: str) -> None:
     sources = source_store.list_sources(store)
     counts = source_store.call_counts(store)
     if not args.json:
-        print(output.sources_table(sources, counts) if sources else "no sources yet")
+        print(output.sources_table(sources, counts, default_every) if sources
+              else "no sources yet")  # fmt: skip
         return
     output.print_json([
         {"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
-         "settings": s.settings, "info": s.info, "calls": counts.get(s.id or 0, 0)}
+         "settings": s.settings, "info": s.info, "every": s.every,
+         "calls": counts.get(s.id or 0, 0)}
         for s in sources
     ])  # fmt: skip
 
@@ -216,13 +238,10 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     if not sources:
         print("no enabled sources; add one with `funding-monitor sources add`", file=sys.stderr)
         return 0
-    connections = settings.fetch_workers * settings.fetch_per_origin
-    with build_client(
-        user_agent=settings.user_agent, timeout=settings.http_timeout, connections=connections
-    ) as raw:
-        reports = fetch_with_progress(store, sources, http_client(settings, raw), settings)
+    with polite_http(settings) as http:
+        reports = fetch_with_progress(store, sources, http, settings)
     for report in reports:
-        print(report_line(report))
+        print(output.report_line(report))
     return 0 if all(r.ok for r in reports) else 1
 
 
@@ -230,14 +249,8 @@ def fetch_with_progress(
     store: Store, sources: list[Any], http: Any, settings: Settings
 ) -> list[SourceReport]:
     """Run the sources concurrently; a progress bar on a terminal, plain log lines otherwise."""
-    processes = settings.fetch_parse_processes
-    options: dict[str, Any] = {
-        "workers": settings.fetch_workers, "budget": settings.fetch_budget,
-        "unhealthy_after": settings.unhealthy_after,
-        "parse_processes": default_processes() if processes is None else processes,
-    }  # fmt: skip
     if not sys.stderr.isatty():
-        return run_sources(store, sources, http, **options)
+        return fetch_sources(store, settings, sources, http)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
@@ -245,22 +258,10 @@ def fetch_with_progress(
                TextColumn("{task.description}"))  # fmt: skip
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("", total=len(sources))
-        return run_sources(
-            store, sources, http, **options,
+        return fetch_sources(
+            store, settings, sources, http,
             on_done=lambda r: bar.update(task, advance=1, description=f"{r.source} done"),
         )  # fmt: skip
-
-
-def report_line(report: SourceReport) -> str:
-    c = report.counts
-    if report.ok:
-        line = (
-            f"{report.source}: ok new={c.new} updated={c.updated} unchanged={c.unchanged} "
-            f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)"
-        )
-        return line + "".join(f"\n  warning: {w}" for w in report.warnings)
-    line = f"{report.source}: FAILED errors=1: {report.error}"
-    return line + (f"\n  hint: {report.hint}" if report.hint else "")
 
 
 def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
@@ -302,19 +303,37 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    """Source health, unhealthy first. With --unhealthy: only those, exit 1 if there are any."""
+    """The scheduler's leader and jobs, then source health, unhealthy first. With --unhealthy:
+    only unhealthy sources, exit 1 if there are any."""
     store = open_store(settings.database_url)
+    leader, jobs = service_commands.scheduler_status(store)
     sources = sorted(source_store.list_sources(store), key=lambda s: (s.healthy, s.name))
     if args.unhealthy:
         sources = [s for s in sources if not s.healthy]
     runs = source_store.last_runs(store)
     if args.json:
-        output.print_json([_health_json(s, runs.get(s.id or 0)) for s in sources])
-    elif sources:
+        output.print_json({
+            "leader": leader, "jobs": [_job_json(j, leader is not None) for j in jobs],
+            "sources": [_health_json(s, runs.get(s.id or 0)) for s in sources],
+        })  # fmt: skip
+        return 1 if args.unhealthy and sources else 0
+    print(f"leader: {leader or 'none (no `serve` process holds the leader lock)'}")
+    if jobs:
+        print(output.jobs_table(jobs, settings.zone, running=leader is not None))
+    print()
+    if sources:
         print(output.status_table(sources, runs, settings.zone))
     else:
         print("no unhealthy sources" if args.unhealthy else "no sources yet")
     return 1 if args.unhealthy and sources else 0
+
+
+def _job_json(job: Any, running: bool) -> dict[str, Any]:
+    return {"id": job.id, "schedule": job.trigger,
+            "next_run": job.next_run_at if running else None,
+            "last_started": job.last_started_at, "last_finished": job.last_finished_at,
+            "outcome": job.last_outcome, "summary": job.last_summary,
+            "holder": job.holder}  # fmt: skip
 
 
 def _health_json(source: Any, run: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@ Precedence: environment (``FUNDING_MONITOR_*``) over the TOML file (``--config F
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,10 +20,15 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from monitor.errors import ConfigError
+from monitor.log_format import SecretFilter, formatter
 
 DEFAULT_CONFIG_FILE = "funding-monitor.toml"
+EVERY_PATTERN = r"^\s*(\d+\s*[smhd]\s*)+$"
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 ENV_PREFIX = "FUNDING_MONITOR_"
 
 
@@ -114,7 +121,26 @@ class Settings(BaseSettings):
     reminder_days: tuple[int, ...] = Field(
         (28, 7), description="default reminder windows before a deadline, in days (JSON list)"
     )
+    fetch_every: str = Field(
+        "1d", pattern=EVERY_PATTERN,
+        description="how often `serve` fetches a source without its own interval (30m, 6h, 1d)",
+    )  # fmt: skip
+    health_time: str = Field(
+        "07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="local time (in TIMEZONE) of `serve`'s daily health check, HH:MM",
+    )  # fmt: skip
+    misfire_grace: int = Field(
+        3600, ge=1, description="seconds late a scheduled fetch may still start (else it waits "
+        "for its next run); missed runs are coalesced into one",
+    )  # fmt: skip
+    leader_poll: float = Field(
+        15.0, gt=0, le=60,
+        description="seconds between a standby `serve`'s tries of the leader lock",
+    )  # fmt: skip
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text (key=value lines) or json (one object a line)"
+    )
     timezone: str = Field(
         "Europe/Stockholm", description="IANA time zone in which dates are shown on screen"
     )
@@ -122,6 +148,18 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def fetch_every_seconds(self) -> int:
+        return seconds_of(self.fetch_every)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values among the settings, for the log filter that blanks them."""
+        values = [self.smtp_password, self.slack_token, self.secret_key]
+        found = [v.get_secret_value() for v in values if v.get_secret_value()]
+        password = _url_password(self.database_url)
+        return found + ([password] if password else [])
 
     @property
     def models_path(self) -> Path:
@@ -183,6 +221,33 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     return settings
 
 
+def seconds_of(every: str) -> int:
+    """'90m', '6h', '1d12h' → seconds; ConfigError for anything else or under a minute."""
+    if not re.match(EVERY_PATTERN, every):
+        raise ConfigError(f"{every!r} is not an interval like 30m, 6h, 1d or 1d12h")
+    seconds = sum(int(n) * UNITS[u] for n, u in re.findall(r"(\d+)\s*([smhd])", every))
+    if seconds < 60:
+        raise ConfigError(f"interval {every!r} is under a minute; sources deserve more courtesy")
+    return seconds
+
+
+def every_text(seconds: int) -> str:
+    """Seconds → the shortest of '1d', '6h', '90m', '1d12h'."""
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except ArgumentError:
+        return None
+
+
 def describe() -> list[tuple[str, str, str]]:
     """(environment variable, default, description) for every setting, for docs and tests."""
     rows = []
@@ -191,11 +256,22 @@ def describe() -> list[tuple[str, str, str]]:
     return rows
 
 
-def configure_logging(level: str) -> None:
-    """The one place handlers are set up. httpx stays at WARNING (it would log every URL)."""
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+def configure_logging(level: str, kind: str = "text", secrets: Iterable[str] = ()) -> None:
+    """The one place handlers are set up: text or JSON lines on stderr, every secret blanked.
+    httpx stays at WARNING (it would log every URL)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        stream = logging.StreamHandler()
+        stream.setFormatter(formatter(kind))
+        root.addHandler(stream)
+    root.setLevel(level.upper())
+    blank = SecretFilter(secrets)
+    for handler in root.handlers:
+        for old in [f for f in handler.filters if isinstance(f, SecretFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(blank)
     # slack_sdk logs webhook URLs (their path is the secret) and request bodies at DEBUG
-    for noisy in ("httpx", "httpcore", "alembic", "slack_sdk", "aiosmtpd", "mail.log"):
+    # apscheduler's INFO lines repeat what the job's own outcome line says
+    for noisy in ("httpx", "httpcore", "alembic", "slack_sdk", "aiosmtpd", "mail.log",
+                  "apscheduler"):  # fmt: skip
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -12,7 +12,6 @@ from typing import Any
 from pydantic import SecretStr
 
 from monitor import output
-from monitor.commands import report_line
 from monitor.config import Settings
 from monitor.digest_commands import render
 from monitor.errors import ConfigError
@@ -123,7 +122,7 @@ def run_demo(
         )
         source = ensure_source(store, base_url)
         report = run_source(store, source, http_client(settings, raw), now=as_of)
-    print(report_line(report))
+    print(output.report_line(report))
     print(f"search requests served: {len(replay.requests)} (pages of 5)")
     tagged = classify_stored(store, settings, now=as_of)
     print(f"tagged {tagged.tagged} calls by priority area ({tagged.tagger}"

@@ -12,6 +12,7 @@ from typing import Any
 from monitor.config import Settings
 from monitor.digests import preview
 from monitor.errors import ConfigError
+from monitor.leader import leading
 from monitor.output import print_json
 from monitor.sending import message_id, send_due
 from monitor.store import ledger
@@ -240,7 +241,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(plans)} digests due ({with_calls} with calls), {len(pending)} deliveries "
               "pending from earlier runs; nothing sent (--dry-run)")  # fmt: skip
         return 0
-    report = send_due(store, settings, now, force=args.now, subscriber=only)
+    with leading(store):  # never beside a `serve` leader sending the same ledger
+        report = send_due(store, settings, now, force=args.now, subscriber=only)
     for error in report.errors:
         print(f"error: {error}")
     print(f"sent {report.sent} deliveries ({report.messages} messages); "

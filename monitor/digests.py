@@ -137,10 +137,16 @@ class Taxonomy:
 
 
 def _due(
-    store: Store, settings: Settings, now: datetime, force: bool, only: Subscriber | None
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    force: bool,
+    only: Subscriber | None,
+    frequency: str | None = None,
 ) -> list[tuple[Subscriber, Period]]:
     subscribers = [only] if only else list_subscribers(store, active_only=True)
-    subscribers = [s for s in subscribers if s.role == "digest" and s.active]
+    subscribers = [s for s in subscribers if s.role == "digest" and s.active
+                   and frequency in (None, s.frequency)]  # fmt: skip
     periods = {s.id: period_of(s.frequency, now, settings) for s in subscribers}
     taken = ledger.existing(store, "digest", [p.key for p in periods.values()])
     if force:  # --now: a subscriber whose period is done gets the next one, early
@@ -159,9 +165,11 @@ def plan_digests(
     force: bool = False,
     only: Subscriber | None = None,
     write: bool = True,
+    frequency: str | None = None,
 ) -> list[Plan]:
-    """Choose every due digest's content and (with ``write``) promise it in the ledger."""
-    due = _due(store, settings, now, force, only)
+    """Choose every due digest's content (of subscribers at ``frequency``, if given) and (with
+    ``write``) promise it in the ledger."""
+    due = _due(store, settings, now, force, only, frequency)
     if not due:
         return []
     settled = ledger.last_settled(store)

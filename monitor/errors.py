@@ -2,7 +2,8 @@
 
     MonitorError          anything the CLI reports as "error: … / hint: …" with exit status 2
     ├── ConfigError       a setting, the config file or a command's arguments are wrong
-    └── StoreError        the database cannot be reached, migrated, read or written
+    ├── StoreError        the database cannot be reached, migrated, read or written
+    └── BusyError         another process holds the leader lock (exit status 3)
 
 The wings have their own trees (sources.errors.SourceError, …); the CLI catches those too.
 """
@@ -26,3 +27,13 @@ class ConfigError(MonitorError):
 
 class StoreError(MonitorError):
     default_hint = "Check FUNDING_MONITOR_DATABASE_URL and that the database server is running."
+
+
+class BusyError(MonitorError):
+    """Another process (a `serve` leader, another run) holds the leader lock."""
+
+    exit_status = 3
+    default_hint = (
+        "A `serve` process already runs the jobs (see `funding-monitor status`); "
+        "leave the work to it, or stop it first."
+    )

@@ -10,6 +10,7 @@ in the calling thread, one source at a time, as each fetch completes.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,6 +30,7 @@ from monitor.store.sources import (
     RunCounts,
     StoreCache,
     cached_responses,
+    cancel_runs,
     finish_ok_runs,
     finish_run,
     start_runs,
@@ -237,10 +239,13 @@ def run_sources(
     budget: float | None = None,
     unhealthy_after: int = 2,
     parse_processes: int = 0,
+    stop: threading.Event | None = None,
 ) -> list[SourceReport]:
     """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
     With ``parse_processes`` (and more than one source) parsing runs in that many processes.
-    Reports come back in the order of ``sources``."""
+    Once ``stop`` is set, sources not yet started are left out (their runs closed as
+    ``cancelled``, health untouched) and those under way finish. Reports come back in the
+    order of ``sources``, without the left-out ones."""
     now = now or datetime.now(UTC)
     sources = list(sources)
     runs = dict(zip(map(id, sources), start_runs(store, sources, now), strict=True))
@@ -258,7 +263,11 @@ def run_sources(
             futures[pool.submit(collect, store, source, http, now, budget, parser, known)] = source
         pending = set(futures)
         while pending:  # write whatever completed meanwhile, together
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            if stop is not None and stop.is_set():
+                cancelled = {f for f in pending if f.cancel()}
+                cancel_runs(store, [runs[id(futures[f])] for f in cancelled], now)
+                pending -= cancelled
             batch = [(futures[f], runs[id(futures[f])], f.result()) for f in done]
             for (source, _, _), report in zip(
                 batch, store_batch(store, batch, now, unhealthy_after), strict=True
@@ -266,4 +275,4 @@ def run_sources(
                 reports[id(source)] = report
                 if on_done:
                     on_done(report)
-    return [reports[id(source)] for source in sources]
+    return [reports[id(source)] for source in sources if id(source) in reports]

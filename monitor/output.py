@@ -7,12 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.store.tables import FetchRun, Source
+from monitor.config import every_text
+from monitor.store.tables import FetchRun, JobState, Source
 from monitor.store.views import CallView
 from sources.records import CallRecord
 from sources.text import clean_line
+
+if TYPE_CHECKING:
+    from monitor.ingest import SourceReport
 
 
 def table(
@@ -123,13 +127,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def sources_table(sources: Sequence[Source], counts: dict[int, int]) -> str:
+def sources_table(sources: Sequence[Source], counts: dict[int, int], default_every: str) -> str:
     rows = [
         (s.name, s.kind, "yes" if s.enabled else "no", _verified(s.info),
+         every_text(s.every) if s.every else f"{default_every} (default)",
          counts.get(s.id or 0, 0), s.url)
         for s in sources
     ]  # fmt: skip
-    return table(["NAME", "KIND", "ENABLED", "VERIFIED", "CALLS", "URL"], rows)
+    return table(["NAME", "KIND", "ENABLED", "VERIFIED", "EVERY", "CALLS", "URL"], rows)
 
 
 def _verified(info: dict[str, Any]) -> str:
@@ -190,7 +195,28 @@ def tag_line(tags: dict[str, float]) -> str:
     )
 
 
+def report_line(report: SourceReport) -> str:
+    c = report.counts
+    if report.ok:
+        line = (
+            f"{report.source}: ok new={c.new} updated={c.updated} unchanged={c.unchanged} "
+            f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)"
+        )
+        return line + "".join(f"\n  warning: {w}" for w in report.warnings)
+    line = f"{report.source}: FAILED errors=1: {report.error}"
+    return line + (f"\n  hint: {report.hint}" if report.hint else "")
+
+
 def print_json(value: Any) -> None:
     """One JSON document on stdout (non-ASCII kept, datetimes as strings)."""
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def jobs_table(jobs: Sequence[JobState], tz: tzinfo = UTC, *, running: bool = True) -> str:
+    """The scheduled jobs: trigger, next run (only while a leader runs), last outcome."""
+    rows = [(j.id, j.trigger, stamp(j.next_run_at, tz) if running else "(no leader)",
+             j.last_outcome or "never run", stamp(j.last_finished_at, tz), j.last_summary or "")
+            for j in jobs]  # fmt: skip
+    headers = ("job", "schedule", "next run", "last outcome", "finished", "summary")
+    return table(headers, rows, widths={5: 70})

@@ -19,12 +19,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from monitor.config import Settings
-from monitor.digests import Taxonomy, digest_of, entries_of, materials
+from monitor.digests import Taxonomy, digest_of, entries_of, materials, plan_digests
+from monitor.notices import plan_notices
 from monitor.store import ledger
 from monitor.store.db import Store
 from monitor.store.subscribers import list_subscribers
@@ -167,13 +169,16 @@ def send_pending(
     now: datetime,
     *,
     subscriber_id: int | None = None,
+    kind: str | None = None,
+    stop: threading.Event | None = None,
 ) -> SendReport:
-    """Send every pending delivery (of one subscriber, if given), oldest first within each
-    transport. Emails go out over ``settings.send_connections`` SMTP connections at once, so
-    that one digest is rendered while another waits for the server; each Slack destination
-    is posted to in order, by one thread (Slack's rate limits are per channel)."""
+    """Send every pending delivery (of one subscriber, or of one kind, if given), oldest first
+    within each transport; once ``stop`` is set, the rest stay pending for the next run. Emails
+    go out over ``settings.send_connections`` SMTP connections at once, so that one digest is
+    rendered while another waits for the server; each Slack destination is posted to in order,
+    by one thread (Slack's rate limits are per channel)."""
     report = SendReport()
-    todo = ledger.pending(store, subscriber_id=subscriber_id)
+    todo = ledger.pending(store, subscriber_id=subscriber_id, kind=kind)
     if not todo:
         return report
     subscribers = {s.id: s for s in list_subscribers(store, ids={d.subscriber_id for d in todo})}
@@ -197,7 +202,7 @@ def send_pending(
                 return
             subscriber = subscribers[delivery.subscriber_id]
             assert delivery.id is not None
-            if transport(subscriber) in outbox.down:
+            if transport(subscriber) in outbox.down or (stop is not None and stop.is_set()):
                 with lock:
                     report.deferred += 1
                 continue
@@ -303,20 +308,30 @@ def send_due(
     force: bool = False,
     subscriber: Subscriber | None = None,
     outbox: Outbox | None = None,
+    frequency: str | None = None,
+    stop: threading.Event | None = None,
 ) -> SendReport:
-    """The `digest send` job: plan the curators' notices and every due digest (``force``: due
-    now whatever the schedule), then send everything pending. What the scheduler calls too."""
-    from monitor.digests import plan_digests
-    from monitor.notices import plan_notices
-
+    """The `digest send` job: plan the curators' notices and every due digest (of subscribers
+    at ``frequency``, if given; ``force``: due now whatever the schedule), then send everything
+    pending. What the scheduler's digest jobs and `run --once` call too."""
     if subscriber is None:
         plan_notices(store, settings, now)
-    plan_digests(store, settings, now, force=force, only=subscriber)
-    own = outbox is None
+    plan_digests(store, settings, now, force=force, only=subscriber, frequency=frequency)
+    return send_with(store, settings, now, outbox, stop=stop,
+                     subscriber_id=subscriber.id if subscriber else None)  # fmt: skip
+
+
+def send_with(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    outbox: Outbox | None,
+    **pending: Any,
+) -> SendReport:
+    """``send_pending`` through ``outbox``, or through one of its own, closed after."""
     box = outbox or Outbox(settings)
     try:
-        return send_pending(store, settings, box, now,
-                            subscriber_id=subscriber.id if subscriber else None)  # fmt: skip
+        return send_pending(store, settings, box, now, **pending)
     finally:
-        if own:
+        if outbox is None:
             box.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,16 +120,22 @@ def _origin(reasons: list[str]) -> str:
 
 
 def classify_stored(
-    store: Store, settings: Settings, *, all_calls: bool = False, now: datetime | None = None
+    store: Store,
+    settings: Settings,
+    *,
+    all_calls: bool = False,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> ClassifyReport:
-    """Tag every new or changed call (or every call), in batches; labels override."""
+    """Tag every new or changed call (or every call), in batches, each its own transaction;
+    labels override. Once ``stop`` is set no further batch starts (the rest stay due)."""
     now = now or datetime.now(UTC)
     had_models = bool(tag_store.models(store))
     active = active_tagger(store, settings)
     trained = None if had_models else "the first model was trained from the shipped labels"
     taxonomy = active.tagger.taxonomy
     tagged, last_id = 0, 0
-    while True:
+    while stop is None or not stop.is_set():
         calls = tag_store.calls_page(store, last_id, BATCH,
                                      due_for=None if all_calls else active.name)  # fmt: skip
         if not calls:

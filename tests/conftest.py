@@ -90,8 +90,8 @@ def _truncate(store: Store) -> None:
         conn.execute(
             text(
                 "TRUNCATE call_change, source_event, fetch_run, call, source, http_cache, "
-                "call_tag, label, tag, tag_event, tag_model, subscriber, delivery, announcement "
-                "RESTART IDENTITY CASCADE"
+                "call_tag, label, tag, tag_event, tag_model, subscriber, delivery, announcement, "
+                "job_state RESTART IDENTITY CASCADE"
             )
         )
 

@@ -34,6 +34,7 @@ def add_source(
     *,
     enabled: bool = True,
     info: Mapping[str, Any] | None = None,
+    every: int | None = None,
 ) -> Source:
     """Create a source; ConfigError if the name is taken."""
     with store.session() as session:
@@ -43,7 +44,8 @@ def add_source(
                 hint="Pick another name, or `sources remove` the old one first.",
             )
         source = Source(name=name, kind=kind, url=url, settings=dict(settings), enabled=enabled,
-                        info=dict(info or {}), created_at=datetime.now(UTC))  # fmt: skip
+                        info=dict(info or {}), every=every,
+                        created_at=datetime.now(UTC))  # fmt: skip
         session.add(source)
         session.flush()
         session.refresh(source)
@@ -114,6 +116,28 @@ def start_runs(store: Store, sources: Sequence[Source], now: datetime) -> list[i
     with store.session() as session:
         statement = insert(FetchRun).returning(col(FetchRun.id), sort_by_parameter_order=True)
         return [run_id for (run_id,) in session.execute(statement, rows)]
+
+
+def cancel_runs(store: Store, run_ids: Sequence[int], now: datetime) -> None:
+    """Close runs that never started (the process is shutting down); health is untouched."""
+    if not run_ids:
+        return
+    runs = FetchRun.__table__  # type: ignore[attr-defined]
+    with store.session() as tx:
+        tx.execute(update(runs).where(runs.c.id.in_(run_ids))
+                   .values(finished_at=now, outcome="cancelled"))  # fmt: skip
+
+
+def abandon_runs(store: Store, started_before: datetime) -> int:
+    """Close runs still marked running that started before ``started_before``: their process
+    died (a budget bounds every live run). Health is untouched. Returns how many."""
+    runs = FetchRun.__table__  # type: ignore[attr-defined]
+    with store.session() as tx:
+        result = tx.execute(
+            update(runs).where(runs.c.outcome == "running", runs.c.started_at < started_before)
+            .values(finished_at=datetime.now(UTC), outcome="abandoned")
+        )  # fmt: skip
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def finish_run(
@@ -259,10 +283,11 @@ def source_events(store: Store, name: str | None = None) -> list[tuple[str, Sour
 
 
 def last_runs(store: Store) -> dict[int, FetchRun]:
-    """The latest finished run per source id."""
+    """The latest finished run per source id (cancelled ones left aside)."""
     with store.session() as session:
         latest = (
             select(FetchRun.source_id, func.max(FetchRun.id).label("run_id"))
+            .where(col(FetchRun.outcome).in_(["ok", "error"]))
             .group_by(col(FetchRun.source_id))
             .subquery()
         )
@@ -338,9 +363,15 @@ class StoreCache:
 
 
 def update_source(
-    store: Store, name: str, *, url: str | None = None, settings: Mapping[str, Any] | None = None
+    store: Store,
+    name: str,
+    *,
+    url: str | None = None,
+    settings: Mapping[str, Any] | None = None,
+    every: int | None = None,
 ) -> Source:
-    """Change a source's URL and/or settings."""
+    """Change a source's URL, settings and/or fetch interval (``every`` 0: back to the
+    default)."""
     source = get_source(store, name)
     with store.session() as session:
         row = session.get(Source, source.id)
@@ -349,6 +380,8 @@ def update_source(
             row.url = url
         if settings is not None:
             row.settings = dict(settings)
+        if every is not None:
+            row.every = every or None
         session.add(row)
         session.flush()
         session.refresh(row)

@@ -66,6 +66,7 @@ class Source(SQLModel, table=True):
     info: dict[str, Any] = _json(dict)  # curator's notes: funder, regions, countries, verified
     state: dict[str, Any] = _json(dict)
     enabled: bool = True
+    every: int | None = None  # seconds between scheduled fetches; None: the FETCH_EVERY setting
     created_at: datetime | None = _when(nullable=False)
     last_run_at: datetime | None = _when()
     last_success_at: datetime | None = _when()
@@ -303,3 +304,19 @@ class Announcement(SQLModel, table=True):
     key: str = Field(max_length=60, primary_key=True)
     delivery_id: int = _ref("delivery.id")
     part: str = Field(max_length=10)  # new | changed | reminders
+
+
+class JobState(SQLModel, table=True):
+    """A scheduled job as the leader last saw it: its trigger, next run and last outcome, for
+    ``status`` (which runs in another process)."""
+
+    __tablename__ = "job_state"
+
+    id: str = Field(primary_key=True, max_length=150)  # fetch:eu-ft, digest:weekly, health
+    trigger: str = Field(default="", max_length=200)
+    next_run_at: datetime | None = _when()
+    last_started_at: datetime | None = _when()
+    last_finished_at: datetime | None = _when()
+    last_outcome: str | None = Field(default=None, max_length=20)  # ok | failed | crashed | stopped
+    last_summary: str | None = Field(default=None, sa_column=Column(Text))
+    holder: str | None = Field(default=None, max_length=200)  # the leader that ran it

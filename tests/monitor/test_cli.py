@@ -131,7 +131,7 @@ def test_fetch_list_show_status(cli, search_2026) -> None:
     code, out, _ = cli("calls", "list", "--programme", "erasmus", "--status", "closed")
     assert code == 0 and "ERASMUS-EDU-2024-EUR-UNIV-1" in out and "LIFE" not in out
     code, out, _ = cli("status", "--json")
-    [health] = json.loads(out)
+    [health] = json.loads(out)["sources"]
     assert health["outcome"] == "ok" and health["consecutive_failures"] == 0
     assert health["counts"] == {"new": 0, "updated": 0, "unchanged": 10, "unseen": 0, "items": 10}
     assert health["healthy"] is True
@@ -174,9 +174,9 @@ def test_database_errors_are_reported_without_the_password(cli, monkeypatch) -> 
 
 def test_db_upgrade_and_current(cli) -> None:
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "revision 0006" in out
+    assert code == 0 and "revision 0007" in out
     code, out, _ = cli("db", "current")
-    assert "current 0006; head 0006" in out
+    assert "current 0007; head 0007" in out
 
 
 def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:

@@ -80,7 +80,9 @@ def test_status_lists_unhealthy_first_and_can_fail_on_them(store, http, now, db_
         run(store, http, now)
     monkeypatch.setenv("FUNDING_MONITOR_DATABASE_URL", db_url)
     assert main(["status", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)
+    status = json.loads(capsys.readouterr().out)
+    assert status["leader"] is None and status["jobs"] == []  # no `serve` ever ran
+    listed = status["sources"]
     assert [s["name"] for s in listed] == ["b-bad", "a-good"]
     assert listed[0]["healthy"] is False and listed[1]["counts"]["items"] == 13
     assert main(["status", "--unhealthy"]) == 1

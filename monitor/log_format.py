@@ -1,0 +1,61 @@
+"""How log lines look: key=value text (the default) or one JSON object a line, and the filter
+that blanks every secret the settings hold before a record reaches any handler."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+PAIR = re.compile(r"""(\w+)=("(?:[^"\\]|\\.)*"|\S+)""")
+HIDDEN = "***"
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", …}``: the message's key=value pairs become
+    fields of their own (``source``, ``job``, ``outcome``…), for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        data: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": message,
+        }
+        for key, value in PAIR.findall(message):
+            if key not in data:
+                data[key] = value[1:-1] if value.startswith('"') else value
+        if record.exc_text:  # as the secret filter left it
+            data["exception"] = record.exc_text
+        elif record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+class SecretFilter(logging.Filter):
+    """Replaces each secret value by ***, in the message and in any exception text."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        for secret in self.secrets:
+            message = message.replace(secret, HIDDEN)
+            if record.exc_text:
+                record.exc_text = record.exc_text.replace(secret, HIDDEN)
+        record.msg, record.args = message, None
+        return True
+
+
+def formatter(kind: str) -> logging.Formatter:
+    return JsonFormatter() if kind == "json" else logging.Formatter(TEXT_FORMAT)
