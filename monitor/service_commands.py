@@ -1,5 +1,6 @@
-"""The always-on commands: `serve`, `run --once`, `health-check`, and the leader lock that
-`run` and `digest send` take so that they never act beside a running `serve`."""
+"""The always-on commands: `serve`, `run --once` and `health-check` (the last two, like
+`digest send` and `db copy`, hold the leader lock so that they never act beside a `serve`),
+and stopping gracefully on SIGTERM and SIGINT."""
 
 from __future__ import annotations
 
