@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("init", help="create or migrate the database")
-    db = sub.add_parser("db", help="database schema")
+    db = sub.add_parser("db", help="the database: schema, backup, copy to another")
     db_verbs = db.add_subparsers(dest="db_command", required=True)
     db_verbs.add_parser("upgrade", help="migrate the database to the newest schema")
     db_verbs.add_parser("current", help="show the schema revision")
