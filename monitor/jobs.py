@@ -1,6 +1,6 @@
 """The work each job does, as functions the command line and the scheduler both call:
 ``fetch_and_tag`` (`fetch`, then `classify`), ``send_digests`` (`digest send`),
-``check_health`` (`health-check`) and ``run_once`` (`run --once`: all three in turn).
+``check_health`` (`health-check`) and ``run_once`` (`run --once`: the first two in turn).
 
 Each returns an ``Outcome``: whether it went well and its figures as key=value words, which is
 what the scheduler logs and records as the job's last outcome. Each takes ``stop``: once it is

@@ -261,9 +261,9 @@ def lead(store: Store, settings: Settings, lock: LeaderLock, stop: threading.Eve
         ctx = Context(store, settings, http, lock)
         scheduler = build_scheduler(ctx)
         scheduler.start()
-        record_jobs(ctx)
-        synced = time.monotonic()
         try:
+            record_jobs(ctx)
+            synced = time.monotonic()
             while not stop.wait(min(settings.leader_poll, 5.0)):
                 if not lock.holding():
                     logger.error("leader lock lost holder=%s; stopping the jobs", lock.holder)
@@ -296,6 +296,9 @@ def serve(store: Store, settings: Settings, stop: threading.Event) -> int:
         logger.info("leader holder=%s", lock.holder)
         try:
             lead(store, settings, lock, stop)
+        except MonitorError as exc:  # say, the database went away: let go, try again later
+            logger.error("leading failed error=%s; retrying in %ss", exc, settings.leader_poll)
+            stop.wait(settings.leader_poll)
         finally:
             lock.release()
     logger.info("serve stopped holder=%s", lock.holder)
