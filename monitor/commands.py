@@ -316,15 +316,15 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
             "leader": leader, "jobs": [_job_json(j, leader is not None) for j in jobs],
             "sources": [_health_json(s, runs.get(s.id or 0)) for s in sources],
         })  # fmt: skip
-        return 1 if args.unhealthy and sources else 0
-    print(f"leader: {leader or 'none (no `serve` process holds the leader lock)'}")
-    if jobs:
-        print(output.jobs_table(jobs, settings.zone, running=leader is not None))
-    print()
-    if sources:
-        print(output.status_table(sources, runs, settings.zone))
     else:
-        print("no unhealthy sources" if args.unhealthy else "no sources yet")
+        print(f"leader: {leader or 'none (no `serve` process holds the leader lock)'}")
+        if jobs:
+            print(output.jobs_table(jobs, settings.zone, running=leader is not None))
+        print()
+        if sources:
+            print(output.status_table(sources, runs, settings.zone))
+        else:
+            print("no unhealthy sources" if args.unhealthy else "no sources yet")
     return 1 if args.unhealthy and sources else 0
 
 

@@ -97,7 +97,8 @@ def fetch_and_tag(
     outcome = Outcome(not failed, fields, [f"{r.source}: {r.error}" for r in failed],
                       len(reports) < len(sources), reports)  # fmt: skip
     if stop is not None and stop.is_set():
-        return Outcome(outcome.ok, outcome.fields, outcome.errors, True, reports)
+        outcome.stopped = True  # tagging waits for the next run
+        return outcome
     with tag_lock or nullcontext():
         tagged = classify_stored(store, settings, stop=stop)
     outcome.fields["tagged"] = tagged.tagged

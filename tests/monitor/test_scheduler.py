@@ -215,3 +215,18 @@ def test_a_new_leader_closes_the_runs_of_a_dead_process(store: Store) -> None:
         assert session.get(FetchRun, old).outcome == "abandoned"  # type: ignore[union-attr]
         assert session.get(FetchRun, recent).outcome == "running"  # type: ignore[union-attr]
     assert source_store.get_source(store, "eu").consecutive_failures == 0  # health untouched
+
+
+def test_a_lock_file_that_cannot_be_made_is_a_clear_error(tmp_path) -> None:
+    from monitor.leader import FileLock
+
+    with pytest.raises(ConfigError, match="cannot open the leader lock file") as caught:
+        FileLock(tmp_path / "missing" / "db.sqlite.leader", "me:1").acquire()
+    assert "writable" in caught.value.hint
+    first, second = FileLock(tmp_path / "x.leader", "a:1"), FileLock(tmp_path / "x.leader", "b:2")
+    assert first.acquire() and not second.acquire()  # one holder, even within one process
+    first.release()
+    assert second.acquire() and second.holding()
+    (tmp_path / "x.leader").unlink()
+    assert not second.holding()  # a deleted lock file is a lost lock
+    second.release()
