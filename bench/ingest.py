@@ -28,7 +28,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+
+from scratch import pg_database  # noqa: E402  (bench/scratch.py)
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
@@ -175,17 +178,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.topics)
     if args.pg:
-        import psycopg
-
-        name = f"fm_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-            bench(f"{url}/{name}", "PostgreSQL", args.topics)
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with pg_database(args.pg) as url:
+            bench(url, "PostgreSQL", args.topics)
     return 0
 
 

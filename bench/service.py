@@ -29,11 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+from scratch import pg_database  # noqa: E402  (bench/scratch.py)
 
 from monitor.config import load_settings  # noqa: E402
 from monitor.jobs import Outcome  # noqa: E402
@@ -130,17 +133,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bench(f"sqlite:///{tmp}/bench.db", "SQLite", args.rounds, args.leader_poll, args.jobs)
     if args.pg:
-        import psycopg
-
-        name = f"fm_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.pg, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-            bench(f"{url}/{name}", "PostgreSQL", args.rounds, args.leader_poll, args.jobs)
-        finally:
-            with psycopg.connect(args.pg, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with pg_database(args.pg) as url:
+            bench(url, "PostgreSQL", args.rounds, args.leader_poll, args.jobs)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\npeak RSS of this process: {peak:.0f} MB")
     return 0
