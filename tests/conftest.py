@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,17 +68,23 @@ def pg_database() -> Iterator[str]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is required in CI: {problem}")
         pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL}: {problem}")
+    with scratch_pg("fm_test") as url:
+        store = open_store(url)
+        store.dispose()
+        yield url
+
+
+@contextmanager
+def scratch_pg(prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own (its SQLAlchemy URL), dropped on the way out."""
     import psycopg
 
-    name = f"fm_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    url = f"{url}/{name}"
-    store = open_store(url)
-    store.dispose()
     try:
-        yield url
+        base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+        yield f"{base}/{name}"
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

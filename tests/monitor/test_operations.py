@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from monitor.store import ledger
 from monitor.store.db import open_store
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import scratch_pg
 from tests.mailserver import Mailbox
 
 AS_OF = "2026-06-27T12:50:00+00:00"
@@ -22,16 +21,8 @@ AS_OF = "2026-06-27T12:50:00+00:00"
 @pytest.fixture
 def empty_pg(pg_database: str) -> Iterator[str]:
     """A second, empty PostgreSQL database (the run's own one has the schema and rows)."""
-    import psycopg
-
-    name = f"fm_copy_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_database.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_pg("fm_copy") as url:
+        yield url
 
 
 def test_backup_is_a_whole_consistent_copy(cli, portal, db_url: str, tmp_path: Path) -> None:
