@@ -167,7 +167,10 @@ def leader_lock(store: Store, holder: str | None = None) -> LeaderLock:
 
 
 def current_leader(store: Store) -> str | None:
-    """Who holds the lock now ("host:pid since …"), or None when nobody does."""
+    """Who holds the lock now ("host:pid since …"), or None when nobody does (never anybody
+    for an in-memory database)."""
+    if not shared(store):
+        return None
     try:
         return _holder(store)
     except SQLAlchemyError as exc:

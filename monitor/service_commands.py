@@ -18,7 +18,7 @@ from typing import Any
 from monitor import output
 from monitor.config import Settings
 from monitor.jobs import Outcome, check_health, run_once
-from monitor.leader import current_leader, leading, shared
+from monitor.leader import current_leader, leading
 from monitor.scheduler import serve
 from monitor.store import jobs as job_store
 from monitor.store.db import Store, open_store
@@ -102,4 +102,4 @@ def _report(name: str, outcome: Outcome) -> int:
 def scheduler_status(store: Store) -> tuple[str | None, list[JobState]]:
     """Who leads now ("host:pid since …", or None), and the jobs as the leader last recorded
     them."""
-    return (current_leader(store) if shared(store) else None), job_store.list_jobs(store)
+    return current_leader(store), job_store.list_jobs(store)
