@@ -22,6 +22,7 @@ from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfi
 from sources.settings import Setting, bounded_int, clock_setting, csv_list, zone_setting
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
+from sources.values import dates_in_range
 
 logger = logging.getLogger(__name__)
 ATOM = "{http://www.w3.org/2005/Atom}id"
@@ -117,7 +118,10 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
 
 
 def to_record(entry: Mapping[str, Any], shared_guid: bool, settings: Mapping[str, Any],
-              feed: Mapping[str, Any], now: datetime) -> CallRecord | None:  # fmt: skip
+              feed: Mapping[str, Any], now: datetime, source: str = ""
+              ) -> CallRecord | None:  # fmt: skip
+    """One item as a CallRecord (None without a title or an http(s) link); deadlines out of
+    range are dropped with a warning naming ``source`` and the item."""
     title = clean_line(entry["title"])
     link = clean_line(entry["link"])
     if not title or not link.startswith(("http://", "https://")):
@@ -125,7 +129,8 @@ def to_record(entry: Mapping[str, Any], shared_guid: bool, settings: Mapping[str
     url = canonical_url(link)
     external_id = stable_id(entry, shared_guid, url, title)
     categories = [(clean_line(k), clean_line(v)) for k, v in entry["tags"]]
-    deadlines = _deadlines(entry, categories, settings)
+    _, deadlines = dates_in_range(None, _deadlines(entry, categories, settings), source=source,
+                                  item=external_id)  # fmt: skip
     status_word = next((v.lower() for k, v in categories if k == settings["status_domain"]), "")
     source_status = STATUS_WORDS.get(status_word)
     status, flags = compute_status(None, deadlines, source_status, now)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from datetime import time as clock
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sources.deadlines import compute_status, sorted_deadlines
@@ -20,6 +21,7 @@ from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
 from sources.settings import Setting, bounded_int, non_negative_float
 from sources.text import clean_line
+from sources.values import amount, dates_in_range
 
 DETAIL_PAGE = "https://www.grants.gov/search-results-detail/"
 STATUSES = {"forecasted": "forthcoming", "posted": "open", "closed": "closed", "archived": "closed"}
@@ -157,27 +159,32 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
             if not isinstance(hit, dict) or not str(hit.get("id") or "").strip():
                 continue
             detail = result.documents.get(str(hit["id"]))
-            record = to_record(hit, detail if isinstance(detail, Mapping) else None, now)
+            record = to_record(hit, detail if isinstance(detail, Mapping) else None, now,
+                               source=result.source)  # fmt: skip
             records.setdefault(record.external_id, record)
     return list(records.values())
 
 
-def to_record(hit: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime
-              ) -> CallRecord:  # fmt: skip
+def to_record(hit: Mapping[str, Any], detail: Mapping[str, Any] | None, now: datetime,
+              source: str = "") -> CallRecord:  # fmt: skip
+    """One opportunity (plus its detail); unusable amounts and dates are dropped with a
+    warning naming ``source`` and the opportunity."""
     synopsis = (detail or {}).get("synopsis") or {}
-    number = clean_line(str(hit.get("number") or "")) or str(hit["id"])
+    external_id = clean_line(str(hit["id"]))
+    number = clean_line(str(hit.get("number") or "")) or external_id
     opens_day = _us_date(hit.get("openDate"))
     opens = datetime.combine(opens_day, clock(0, 0), EASTERN) if opens_day else None
-    deadlines = _deadlines(hit, detail)
+    opens, deadlines = dates_in_range(opens, _deadlines(hit, detail), source=source,
+                                      item=number)  # fmt: skip
     source_status = STATUSES.get(str(hit.get("oppStatus") or "").lower())
     status, flags = compute_status(opens, deadlines, source_status, now)
     eligibility = clean_line(synopsis.get("applicantEligibilityDesc"))
-    ceiling = _amount(synopsis.get("awardCeiling"))
+    ceiling = _amount(synopsis.get("awardCeiling"), source, number)
     return CallRecord(
-        external_id=str(hit["id"]).strip(),
+        external_id=external_id,
         identifier=number,
         title=clean_line(hit.get("title")) or number,
-        url=DETAIL_PAGE + str(hit["id"]).strip(),
+        url=DETAIL_PAGE + quote(external_id, safe=""),
         funder=clean_line(hit.get("agency") or synopsis.get("agencyName")) or "US federal agency",
         programme="US federal (Grants.gov)",
         status=status,
@@ -240,12 +247,10 @@ def _iso_date(raw: str) -> date | None:
         return None
 
 
-def _amount(value: Any) -> float | None:
-    try:
-        amount = float(str(value).replace(",", "").replace("$", ""))
-    except (TypeError, ValueError):
-        return None  # "none", "", missing
-    return amount if amount > 0 else None
+def _amount(value: Any, source: str, item: str) -> float | None:
+    """An award amount ("$1,000,000", 1000000); "none", "" and missing give None."""
+    text = value.replace(",", "").replace("$", "") if isinstance(value, str) else value
+    return amount(text, source=source, item=item, field="awardCeiling")
 
 
 def _descriptions(items: Any) -> list[str]:

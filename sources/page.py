@@ -25,6 +25,7 @@ from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfi
 from sources.settings import Setting, bounded_int, choice, clock_setting, zone_setting
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
+from sources.values import dates_in_range
 
 logger = logging.getLogger(__name__)
 
@@ -166,14 +167,16 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
     records: dict[str, CallRecord] = {}
     for page in result.pages:
         for item in items_of(page, settings, result.source):
-            record = to_record(item, settings, now)
+            record = to_record(item, settings, now, source=result.source)
             if record is not None:
                 records.setdefault(record.external_id, record)
     return list(records.values())
 
 
-def to_record(item: Mapping[str, str], settings: Mapping[str, Any], now: datetime
-              ) -> CallRecord | None:  # fmt: skip
+def to_record(item: Mapping[str, str], settings: Mapping[str, Any], now: datetime,
+              source: str = "") -> CallRecord | None:  # fmt: skip
+    """One item as a CallRecord (None without a title or an http(s) link); dates out of range
+    are dropped with a warning naming ``source`` and the item."""
     title, link = clean_line(item["title"]), clean_line(item["url"])
     if not title or not link.startswith(("http://", "https://")):
         return None
@@ -185,6 +188,7 @@ def to_record(item: Mapping[str, str], settings: Mapping[str, Any], now: datetim
                                  for day, raw in _dates(item["deadline"]))  # fmt: skip
     opens_day = _dates(item["opens"])
     opens = datetime.combine(opens_day[0][0], time(0, 0), zone) if opens_day else None
+    opens, deadlines = dates_in_range(opens, deadlines, source=source, item=external_id)
     status, flags = compute_status(opens, deadlines, None, now)
     return CallRecord(
         external_id=external_id,

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sources.errors import ParseError
+from sources.values import amount_problem, date_problem
+
 STATUSES = ("forthcoming", "open", "closed")
 
 
@@ -42,6 +45,26 @@ class CallRecord:
     keywords: tuple[str, ...] = ()
     source_status: str | None = None
     flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse what no call can hold (sources.values): a budget that is not a finite amount
+        in range, an opening or deadline outside the years it allows. Parsers drop such values
+        item by item with a warning; this is the guard for a path that forgot to: ParseError
+        fails that source's run, clearly, instead of storing a value that breaks every digest.
+        """
+        problem = None
+        if self.budget is not None and (reason := amount_problem(self.budget)):
+            problem = f"budget {self.budget!r} is {reason}"
+        elif reason := date_problem(self.opens):
+            problem = f"opens {self.opens} is {reason}"
+        else:
+            for deadline in self.deadlines:
+                if reason := date_problem(deadline.at):
+                    problem = f"deadline {deadline.raw!r} is {reason}"
+                    break
+        if problem:
+            raise ParseError(f"item {self.external_id!r}: {problem}",
+                             hint="A parser let an unusable value through; report it.")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,18 @@ _BLOCK_TAGS = frozenset(
     ("p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6")
     + ("section", "article", "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "hr")
 )
-# Control and zero-width characters (tab and newline are kept: they are whitespace).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200b-\u200d\ufeff]")
+# Control, zero-width and direction-control characters (tab and newline are kept: they are
+# whitespace). Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the
+# marks (U+200E, U+200F, U+061C) can make a title or identifier read differently from what it is.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069"
+    r"\u061c\ufeff]"
+)
 
 
 def clean_line(text: str | None) -> str:
-    """One line of plain text: control and zero-width characters removed, spaces folded."""
+    """One line of plain text: control, zero-width and direction-control characters removed,
+    spaces folded."""
     if not text:
         return ""
     if text.isprintable() and "  " not in text:  # the common case, without a regex pass
