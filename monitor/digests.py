@@ -26,6 +26,7 @@ from monitor.store.views import CallView, digest_calls, digest_changes
 from monitor.tokens import unsubscribe_url
 from notifications.digest import Change, Digest, Item
 from notifications.selection import Candidate, Criteria, Entry, Index, Pool, choose, compose
+from sources.deadlines import entry_deadlines, stage_numbers
 
 logger = logging.getLogger(__name__)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -67,7 +68,12 @@ def criteria_of(subscriber: Subscriber) -> Criteria:
 
 
 def item_of(view: CallView, now: datetime) -> Item:
-    deadlines = sorted(deadline_from_json(d).at for d in view.deadlines)
+    """The call as a digest shows it: its upcoming deadlines, each with its stage (1, 2) when
+    the call is two-stage."""
+    dated = sorted((deadline_from_json(d) for d in view.deadlines), key=lambda d: d.at)
+    numbers = stage_numbers(dated, view.deadline_model)
+    upcoming = [(d.at, n) for d, n in zip(dated, numbers or (0,) * len(dated), strict=True)
+                if d.at >= now]  # fmt: skip
     return Item(
         call_id=view.id,
         title=view.title,
@@ -76,7 +82,8 @@ def item_of(view: CallView, now: datetime) -> Item:
         programme=view.programme,
         identifier=view.identifier,
         status=view.status,
-        deadlines=tuple(d for d in deadlines if d >= now),
+        deadlines=tuple(at for at, _ in upcoming),
+        stages=tuple(n for _, n in upcoming) if numbers else (),
         budget=view.budget,
         currency=view.currency,
         tags=tuple(view.tags),
@@ -94,7 +101,10 @@ def change_of(kind: str, old: Any, new: Any, at: datetime, view: CallView | None
     if kind == "reopened":
         return Change(kind)
     if kind == "status_changed" and new == "closed" and view is not None:
-        still = any(deadline_from_json(d).at > at for d in view.deadlines)
+        # Early only before a deadline a new applicant could meet (a two-stage call closes
+        # to them with its first stage: that is on time).
+        deadlines = [deadline_from_json(d) for d in view.deadlines]
+        still = any(d.at > at for d in entry_deadlines(deadlines, view.deadline_model))
         return Change("closed_early") if still else None
     return None
 

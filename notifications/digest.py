@@ -39,6 +39,7 @@ class Item:
     tags: tuple[str, ...] = ()
     opens: datetime | None = None
     changes: tuple[Change, ...] = ()
+    stages: tuple[int, ...] = ()  # a two-stage call's stage of each deadline; else empty
 
     @property
     def next_deadline(self) -> datetime | None:

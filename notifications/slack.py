@@ -107,7 +107,7 @@ def _item_text(item: Item, language: str, timezone: str, labels: str) -> str:
     )
     if origin:
         lines.append(origin)
-    when = "; ".join(words.when(d) for d in item.deadlines) or words("no_deadline")
+    when = words.moments(item.deadlines, item.stages) if item.deadlines else words("no_deadline")
     detail = f"{words('deadline')}: *{escape(when)}*"
     if item.budget is not None:
         detail += f" · {words('budget')}: {escape(words.money(item.budget, item.currency))}"

@@ -28,6 +28,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "deadline": "Deadline",
         "deadlines": "Deadlines",
         "no_deadline": "no deadline given",
+        "stage": "stage {n}: {when}",
         "opens": "Opens",
         "budget": "Budget",
         "tags": "Tags",
@@ -67,6 +68,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "deadline": "Sista ansökningsdag",
         "deadlines": "Sista ansökningsdagar",
         "no_deadline": "ingen sista dag angiven",
+        "stage": "steg {n}: {when}",
         "opens": "Öppnar",
         "budget": "Budget",
         "tags": "Taggar",
@@ -117,10 +119,14 @@ class Words:
     def day(self, at: datetime) -> str:
         return _day(at, self.zone.key, self.locale)
 
-    def moments(self, values: object) -> str:
-        """A tuple of datetimes as one text, e.g. the deadlines before and after a change."""
+    def moments(self, values: object, stages: tuple[int, ...] = ()) -> str:
+        """A tuple of datetimes as one text, e.g. the deadlines before and after a change;
+        with ``stages`` (a two-stage call's), each is named by its stage."""
         if not isinstance(values, tuple) or not values:
             return self("unknown")
+        if len(stages) == len(values):
+            return "; ".join(self("stage", n=n, when=self.when(v))
+                             for v, n in zip(values, stages, strict=True))  # fmt: skip
         return "; ".join(self.when(v) for v in values if isinstance(v, datetime))
 
     def money(self, amount: float | None, currency: str | None) -> str:

@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from monitor.store.calls import deadline_from_json
 from monitor.store.db import Store
 from monitor.store.tables import Call, CallChange, CallTag, Source
-from sources.deadlines import compute_status, next_deadline
+from sources.deadlines import DERIVED_FLAGS, compute_status, deadline_model, next_deadline
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,12 @@ class ChangeView:
 
 @dataclass(frozen=True)
 class CallView:
-    """A stored call as users see it; ``status`` is recomputed for ``now``."""
+    """A stored call as users see it; ``status`` is recomputed for ``now``.
+
+    A call stored from several sources (see ``monitor.matching``) shows the best-known fields
+    of its copies: its own identity (id, source, identifier, title, link, presence), the dates
+    of the first copy that has deadlines (its own first) and, for any other field it lacks,
+    the first copy's that has it. ``dates_from`` names the source the dates came from."""
 
     id: int
     source: str
@@ -53,6 +59,8 @@ class CallView:
     last_seen: datetime
     last_changed: datetime
     unseen_since: datetime | None
+    deadline_model: str | None = None  # sources.deadlines.TWO_STAGE or None
+    dates_from: str = ""  # the source whose copy gave the dates
     tags: dict[str, float] = field(default_factory=dict)  # tag id -> score, given tags only
     changes: list[ChangeView] = field(default_factory=list)
     also_listed: list[dict[str, Any]] = field(default_factory=list)  # the same call elsewhere
@@ -78,6 +86,8 @@ class CallView:
             "opens": _iso(self.opens),
             "deadlines": [d["at"] for d in self.deadlines],
             "deadlines_date_only": all(d["date_only"] for d in self.deadlines),
+            "deadline_model": self.deadline_model,
+            "dates_from": self.dates_from,
             "next_deadline": _iso(self.next_deadline),
             "budget": self.budget,
             "currency": self.currency,
@@ -104,13 +114,34 @@ def _required(value: datetime | None) -> datetime:
     return value
 
 
-def _view(call: Call, source: str, listed: datetime | None, now: datetime) -> CallView:
-    """``listed``: the source's last successful run, when the call was in that listing."""
-    deadlines = tuple(deadline_from_json(d) for d in call.deadlines)
-    opens = call.opens
-    status, flags = compute_status(opens, deadlines, call.source_status, now)
-    upcoming = next_deadline(deadlines, now)
-    extra = [f for f in call.flags if f not in ("stale-source-status", "no-deadline")]
+@dataclass(frozen=True)
+class _Copy:
+    """Another source's copy of a call, as read for merging."""
+
+    call: Call
+    source: str
+
+
+def _view(
+    call: Call, source: str, listed: datetime | None, now: datetime, copies: Sequence[_Copy] = ()
+) -> CallView:
+    """``listed``: the source's last successful run, when the call was in that listing;
+    ``copies``: the same call from other sources (the one it copies first), merged in."""
+    every = [_Copy(call, source), *copies]
+    dated = next((c for c in every if c.call.deadlines), every[0])
+    deadlines = tuple(deadline_from_json(d) for d in dated.call.deadlines)
+    opens = next((c.call.opens for c in (dated, *every) if c.call.opens), None)
+    model = next((m for c in every if (m := deadline_model(c.call.flags, c.call.identifier))),
+                 None)  # fmt: skip
+    status, flags = compute_status(opens, deadlines, dated.call.source_status, now, model)
+    upcoming = next_deadline(deadlines, now, model)
+    extra = [f for f in dict.fromkeys([*call.flags, *dated.call.flags])
+             if f not in (*DERIVED_FLAGS, *flags)]  # fmt: skip
+    budgeted = next((c.call for c in every if c.call.budget is not None), call)
+
+    def best(name: str) -> Any:  # the first copy's non-empty value (its own first)
+        return next((v for c in every if (v := getattr(c.call, name))), getattr(call, name))
+
     assert call.id is not None
     return CallView(
         id=call.id,
@@ -118,28 +149,30 @@ def _view(call: Call, source: str, listed: datetime | None, now: datetime) -> Ca
         external_id=call.external_id,
         identifier=call.identifier,
         title=call.title,
-        summary=call.summary,
+        summary=best("summary"),
         url=call.url,
-        funder=call.funder,
-        programme=call.programme,
-        call_identifier=call.call_identifier,
-        call_title=call.call_title,
-        action_types=list(call.action_types),
+        funder=best("funder"),
+        programme=best("programme"),
+        call_identifier=best("call_identifier"),
+        call_title=best("call_title"),
+        action_types=list(best("action_types")),
         status=status,
-        source_status=call.source_status,
+        source_status=dated.call.source_status,
         flags=[*flags, *extra],
         opens=opens,
-        deadlines=list(call.deadlines),
+        deadlines=list(dated.call.deadlines),
         next_deadline=upcoming.at if upcoming else None,
-        budget=call.budget,
-        currency=call.currency,
-        keywords=list(call.keywords),
+        budget=budgeted.budget,
+        currency=budgeted.currency,
+        keywords=list(best("keywords")),
         first_seen=_required(call.first_seen),
         last_seen=max(_required(call.last_seen), listed or _EPOCH)
         if call.unseen_since is None
         else _required(call.last_seen),
         last_changed=_required(call.last_changed),
         unseen_since=call.unseen_since,
+        deadline_model=model,
+        dates_from=dated.source,
     )
 
 
@@ -189,10 +222,9 @@ def list_calls(
     if deadline_before or status in ("open", "forthcoming"):
         query = query.where(or_(col(Call.last_deadline).is_(None), col(Call.last_deadline) >= now))
     with store.session() as session:
-        views = [_view(call, name, seen, now) for call, name, seen in session.exec(query)]
-        links = _links(session, [v.id for v in views])
+        views = _views(session, list(session.exec(query)), now)
         tags = _tags(session, [v.id for v in views])
-    views = [replace(v, also_listed=links.get(v.id, []), tags=tags.get(v.id, {})) for v in views]
+    views = [replace(v, tags=tags.get(v.id, {})) for v in views]
     if status:
         views = [v for v in views if v.status == status]
     if deadline_before:
@@ -203,20 +235,47 @@ def list_calls(
     return views[:limit] if limit else views
 
 
-def _links(session: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """For each call id, the same call as stored from other sources."""
-    found: dict[int, list[dict[str, Any]]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+def _copies(session: Any, calls: Sequence[Call]) -> dict[int, list[_Copy]]:
+    """For each call, the same call stored from other sources: the call it copies first, then
+    the other copies in id order."""
+    heads = {call.same_as_id or call.id for call in calls}
+    groups: dict[int, list[_Copy]] = {}
+    ordered = sorted(h for h in heads if h is not None)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
         query = (
-            select(Call.same_as_id, Call.id, Call.url, Source.name)
+            select(Call, Source.name)
             .join(Source, col(Source.id) == Call.source_id)
-            .where(col(Call.same_as_id).in_(chunk))
+            .where(or_(col(Call.id).in_(chunk), col(Call.same_as_id).in_(chunk)))
+            .options(defer(Call.description))  # type: ignore[arg-type]
             .order_by(col(Call.id))
         )
-        for primary, call_id, url, name in session.exec(query):
-            found.setdefault(primary, []).append({"source": name, "id": call_id, "url": url})
+        for call, name in session.exec(query):
+            head = call.same_as_id or call.id
+            groups.setdefault(head, []).append(_Copy(call, name))
+    found: dict[int, list[_Copy]] = {}
+    for call in calls:
+        head = call.same_as_id or call.id
+        assert call.id is not None and head is not None
+        others = [c for c in groups.get(head, []) if c.call.id != call.id]
+        if others:
+            found[call.id] = sorted(others, key=lambda c: (c.call.id != head, c.call.id))
     return found
+
+
+def _linked(copies: Sequence[_Copy]) -> list[dict[str, Any]]:
+    return [{"source": c.source, "id": c.call.id, "url": c.call.url} for c in copies]
+
+
+def _views(session: Any, rows: Sequence[tuple[Call, str, datetime | None]],
+           now: datetime) -> list[CallView]:  # fmt: skip
+    """The rows (call, source name, its last success) as views, their copies merged in."""
+    copies = _copies(session, [call for call, _, _ in rows])
+    views = []
+    for call, name, listed in rows:
+        others = copies.get(call.id or 0, [])
+        views.append(replace(_view(call, name, listed, now, others), also_listed=_linked(others)))
+    return views
 
 
 def _tags(session: Any, ids: list[int]) -> dict[int, dict[str, float]]:
@@ -248,9 +307,9 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
             select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
         )
         history = [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
-        links = _links(session, [call_id]).get(call_id, [])
+        [view] = _views(session, [(call, name, listed)], now)
         tags = _tags(session, [call_id]).get(call_id, {})
-    return replace(_view(call, name, listed, now), changes=history, also_listed=links, tags=tags)
+    return replace(view, changes=history, tags=tags)
 
 
 DIGEST_CHANGES = ("deadline_changed", "budget_changed", "status_changed", "reopened")
@@ -278,17 +337,19 @@ def digest_calls(
         changed = select(CallChange.call_id).where(
             col(CallChange.at) >= since, col(CallChange.kind).in_(DIGEST_CHANGES)
         )
-        # The next deadline is not a column: open calls are read, and filtered below.
+        # The next deadline is not a column: open calls are read, and filtered below. A copy
+        # with a deadline ahead brings in the call it copies, which may have none of its own.
+        dated_copies = select(Call.same_as_id).where(col(Call.last_deadline) >= now)
         wanted = or_(col(Call.first_seen) >= since, col(Call.last_deadline) >= now,
-                     col(Call.id).in_(changed))  # fmt: skip
+                     col(Call.id).in_(changed), col(Call.id).in_(dated_copies))  # fmt: skip
         queries = [query.where(col(Call.same_as_id).is_(None), wanted)]
     found: list[tuple[CallView, dict[str, Any]]] = []
     with store.session() as session:
         recent = set() if ids is not None else set(session.exec(changed))
         for q in queries:
-            rows = [
-                (_view(call, name, seen, now), info) for call, name, seen, info in session.exec(q)
-            ]
+            read = list(session.exec(q))
+            views = _views(session, [(call, name, seen) for call, name, seen, _ in read], now)
+            rows = [(view, info) for view, (_, _, _, info) in zip(views, read, strict=True)]
             if ids is None:
                 rows = [(view, info) for view, info in rows
                         if _due(view, since, horizon, recent)]  # fmt: skip

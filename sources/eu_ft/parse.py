@@ -29,7 +29,6 @@ from sources.deadlines import (
 from sources.eu_ft import codes
 from sources.records import CallRecord, Deadline, FetchResult
 from sources.text import clean_line
-from sources.values import amount, dates_in_range, dropped
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
         for index, hit in enumerate(page.data.get("results") or ()):
             meta = hit.get("metadata") if isinstance(hit, dict) else None
             identifier = first(meta, "identifier") if isinstance(meta, dict) else None
-            if not isinstance(identifier, str) or not 0 < len(clean_line(identifier)) <= MAX_ID:
+            if not isinstance(identifier, str) or not 0 < len(identifier.strip()) <= MAX_ID:
                 logger.warning(
                     "skip source=%s page=%d index=%d reason=no usable identifier",
                     result.source,
@@ -63,14 +62,13 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
                 continue
             if first(meta, "DATASOURCE") == "SEDIA_FAQ":
                 continue
-            groups.setdefault(clean_line(identifier), []).append(hit)
+            groups.setdefault(identifier.strip(), []).append(hit)
     records = []
     for identifier in sorted(groups):
         hits = groups[identifier]
         best = max(hits, key=_preference) if len(hits) > 1 else hits[0]
-        details = result.documents.get(str(first(best["metadata"], "identifier")).strip())
-        record = to_record(best, details if isinstance(details, Mapping) else None, now,
-                           source=result.source)  # fmt: skip
+        details = result.documents.get(identifier)
+        record = to_record(best, details if isinstance(details, Mapping) else None, now)
         if len(hits) > 1 and details is None and _disagree(hits):
             record = _with_flag(record, "conflicting-deadlines")
         records.append(record)
@@ -78,23 +76,20 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
 
 
 def to_record(
-    hit: Mapping[str, Any], details: Mapping[str, Any] | None, now: datetime, source: str = ""
+    hit: Mapping[str, Any], details: Mapping[str, Any] | None, now: datetime
 ) -> CallRecord:
-    """One search hit (plus its topicDetails, if any) as a CallRecord; status as at ``now``.
-    Unusable numbers and dates are dropped with a warning naming ``source`` and the topic."""
+    """One search hit (plus its topicDetails, if any) as a CallRecord; status as at ``now``."""
     meta: Mapping[str, Any] = hit["metadata"]
-    identifier = clean_line(str(first(meta, "identifier")))
+    identifier = str(first(meta, "identifier")).strip()
     kind = str(first(meta, "type") or codes.TYPE_GRANT)
     title = clean_line(first(meta, "title") or hit.get("summary") or identifier)
     call_identifier = clean_line(first(meta, "callIdentifier"))[:MAX_LINE]
-    opens, deadlines = dates_in_range(
-        _opening(meta, details, source, identifier),
-        _deadlines(meta, details, source, identifier),
-        source=source, item=identifier,
-    )  # fmt: skip
+    opens = _opening(meta, details)
+    deadlines = _deadlines(meta, details)
     source_status = codes.STATUS_BY_CODE.get(str(first(meta, "status") or ""))
-    status, flags = compute_status(opens, deadlines, source_status, now)
-    budget, currency = _budget(meta, details, identifier, source)
+    model = _deadline_model(meta, details, identifier)
+    status, flags = compute_status(opens, deadlines, source_status, now, model)
+    budget, currency = _budget(meta, details, identifier)
     description = first(meta, "descriptionByte") or ""
     if details and not description:
         description = details.get("description") or ""
@@ -178,43 +173,53 @@ def _deadline_days(meta: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(days))
 
 
-def _opening(
-    meta: Mapping[str, Any], details: Mapping[str, Any] | None, source: str, identifier: str
-) -> datetime | None:
+def _opening(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> datetime | None:
     raw = first(meta, "startDate")
     try:
         if raw:
             return eu_opening(utc_date(str(raw)))
         for action in (details or {}).get("actions") or ():
-            raw = action.get("plannedOpeningDate")
-            if raw:
-                return eu_opening(epoch_ms_date(raw))
-    except (ValueError, OverflowError, TypeError):
-        dropped(source, identifier, "opens", raw, "not a date")
+            planned = action.get("plannedOpeningDate")
+            if planned:
+                return eu_opening(epoch_ms_date(planned))
+    except (ValueError, OverflowError):
+        logger.warning("bad opening date identifier=%s raw=%r", first(meta, "identifier"), raw)
     return None
 
 
-def _deadlines(
-    meta: Mapping[str, Any], details: Mapping[str, Any] | None, source: str, identifier: str
-) -> tuple[Deadline, ...]:
+def _deadlines(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> tuple[Deadline, ...]:
     """All deadlines, from topicDetails when given (it settles conflicts), else the search hit."""
     found: list[Deadline] = []
     for action in (details or {}).get("actions") or ():
         for raw in action.get("deadlineDates") or ():
-            found.extend(_safe(lambda r=raw: eu_deadline(epoch_ms_date(r), str(r)),
-                               raw, source, identifier))  # fmt: skip
+            found.extend(_safe(lambda r=raw: eu_deadline(epoch_ms_date(r), str(r))))
     if not found:
         for raw in _all(meta, "deadlineDate"):
-            found.extend(_safe(lambda r=raw: eu_deadline(utc_date(str(r)), str(r)),
-                               raw, source, identifier))  # fmt: skip
+            found.extend(_safe(lambda r=raw: eu_deadline(utc_date(str(r)), str(r))))
     return sorted_deadlines(found)
 
 
-def _safe(make: Any, raw: Any, source: str, identifier: str) -> Iterable[Deadline]:
+def _deadline_model(
+    meta: Mapping[str, Any], details: Mapping[str, Any] | None, identifier: str
+) -> str | None:
+    """``deadlineModel`` of the hit, else of the topic's own entries in budgetOverview."""
+    model = first(meta, "deadlineModel")
+    overview = _json(first(meta, "budgetOverview"))
+    if not overview and details:
+        overview = _json(details.get("budgetOverviewJSONItem"))
+    actions = overview.get("budgetTopicActionMap") if isinstance(overview, Mapping) else None
+    for entries in actions.values() if isinstance(actions, Mapping) and not model else ():
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, Mapping) and str(entry.get("action")).startswith(identifier):
+                model = model or entry.get("deadlineModel")
+    return model.strip().lower() if isinstance(model, str) and model.strip() else None
+
+
+def _safe(make: Any) -> Iterable[Deadline]:
     try:
         return (make(),)
     except (ValueError, OverflowError, TypeError):
-        dropped(source, identifier, "deadline", raw, "not a date")
+        logger.warning("bad deadline value skipped")
         return ()
 
 
@@ -226,11 +231,10 @@ def _programme_code(meta: Mapping[str, Any], details: Mapping[str, Any] | None) 
 
 
 def _budget(
-    meta: Mapping[str, Any], details: Mapping[str, Any] | None, identifier: str, source: str
+    meta: Mapping[str, Any], details: Mapping[str, Any] | None, identifier: str
 ) -> tuple[float | None, str | None]:
     """The topic's own budget: its actions in budgetOverview (the overview lists the whole
-    call, so only entries named '<identifier> - …' count), or PROSPECTS ``budget``. An action
-    with an unusable yearly amount is left out (with a warning), and so is its total."""
+    call, so only entries named '<identifier> - …' count), or PROSPECTS ``budget``."""
     overview = _json(first(meta, "budgetOverview"))
     if not overview and details:
         overview = _json(details.get("budgetOverviewJSONItem"))
@@ -241,25 +245,23 @@ def _budget(
                 action = str(entry.get("action") or "")
                 if not action.startswith(f"{identifier} - "):
                     continue
-                years = [amount(v, source=source, item=identifier) if not _blank(v) else 0.0
-                         for v in (entry.get("budgetYearMap") or {}).values()]  # fmt: skip
-                if None not in years:
-                    total = amount(sum(y or 0.0 for y in years), source=source, item=identifier)
-                    if total is not None:
-                        amounts.append(total)
+                total = sum(_number(v) for v in (entry.get("budgetYearMap") or {}).values())
+                if total > 0:
+                    amounts.append(total)
     if amounts:
         return max(amounts), "EUR"
-    plain = amount(first(meta, "budget"), source=source, item=identifier)
-    if plain is not None:
+    plain = _number(first(meta, "budget"))
+    if plain > 0:
         currency = clean_line(first(meta, "currency")).upper()
         return plain, currency if _CURRENCY.fullmatch(currency) else None
     return None, None
 
 
-def _blank(value: Any) -> bool:
-    """A yearly amount that says nothing (none, empty or zero), unlike a bad one."""
-    return value is None or (isinstance(value, (int, float, str)) and str(value).strip() in
-                             ("", "0", "0.0", "none"))  # fmt: skip
+def _number(value: Any) -> float:
+    try:
+        return float(value) if value not in (None, "") else 0.0
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _keywords(meta: Mapping[str, Any], identifier: str, call_identifier: str) -> tuple[str, ...]:

@@ -154,7 +154,10 @@ def test_status_is_recomputed_when_read_later(store, search_2026, now) -> None:
     upsert_calls(store, _source(store), records_2026(search_2026, now), now)
     december = datetime(2026, 12, 1, tzinfo=UTC)
     still_open = {c.identifier for c in list_calls(store, now=december, status="open")}
-    assert still_open == {"LIFE-2026-STRAT-CLIMA-SIP-two-stage", "EuropeAid/173638/ID/ACT/RS"}
+    assert still_open == {"EuropeAid/173638/ID/ACT/RS"}  # it has no deadline
+    # Two-stage: closed to new applicants since stage 1 (2026-09-03), stage 2 notwithstanding.
+    [life] = list_calls(store, now=december, search="LIFE-2026")
+    assert (life.status, life.next_deadline, life.deadline_model) == ("closed", None, "two-stage")
 
 
 def test_json_view_has_the_contract_fields(store, search_2026, now) -> None:
@@ -163,6 +166,7 @@ def test_json_view_has_the_contract_fields(store, search_2026, now) -> None:
     assert set(life) >= CALL_JSON_FIELDS
     assert life["deadlines"] == ["2026-09-03T17:00:00+02:00", "2027-03-04T17:00:00+01:00"]
     assert life["tags"] == {} and life["status"] == "open"  # not tagged yet
+    assert life["deadline_model"] == "two-stage" and life["dates_from"] == "eu"
     assert datetime.fromisoformat(life["opens"]).utcoffset() is not None
     assert "<" not in life["summary"] and life["summary"]
 

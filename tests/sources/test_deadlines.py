@@ -3,12 +3,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from sources.deadlines import (
+    TWO_STAGE,
     compute_status,
+    deadline_model,
     epoch_ms_date,
     eu_deadline,
     next_deadline,
     parse_instant,
     sorted_deadlines,
+    stage_numbers,
     utc_date,
 )
 
@@ -63,7 +66,7 @@ def test_no_deadline_keeps_source_status_and_flags_it() -> None:
     assert compute_status(None, (), None, NOW) == ("open", ("no-deadline",))
 
 
-def test_two_stage_call_is_open_until_its_last_deadline() -> None:
+def test_without_a_model_a_call_is_open_until_its_last_deadline() -> None:
     stages = sorted_deadlines(
         [eu_deadline(date(2027, 3, 4), "b"), eu_deadline(date(2026, 6, 1), "a")]
     )
@@ -77,3 +80,40 @@ def test_two_stage_call_is_open_until_its_last_deadline() -> None:
 def test_sorted_deadlines_drops_duplicate_instants() -> None:
     same = [eu_deadline(date(2026, 9, 3), "first"), eu_deadline(date(2026, 9, 3), "second")]
     assert [d.raw for d in sorted_deadlines(same)] == ["first"]
+
+
+def test_a_two_stage_call_closes_to_newcomers_at_its_first_stage() -> None:
+    stages = sorted_deadlines(
+        [eu_deadline(date(2026, 9, 3), "stage 1"), eu_deadline(date(2027, 3, 4), "stage 2")]
+    )
+    before = datetime(2026, 9, 1, tzinfo=UTC)
+    between = datetime(2026, 10, 1, tzinfo=UTC)
+    assert compute_status(None, stages, "open", before, TWO_STAGE) == ("open", (TWO_STAGE,))
+    assert compute_status(None, stages, "open", between, TWO_STAGE) == (
+        "closed",
+        (TWO_STAGE, "stale-source-status"),
+    )
+    first = next_deadline(stages, before, TWO_STAGE)
+    assert first is not None and first.raw == "stage 1"
+    assert next_deadline(stages, between, TWO_STAGE) is None  # stage 2 is not open to newcomers
+    assert stage_numbers(stages, TWO_STAGE) == (1, 2)
+    assert stage_numbers(stages, "single-stage") == ()
+
+
+def test_a_multiple_cut_off_call_stays_open_until_its_last_cut_off() -> None:
+    cut_offs = sorted_deadlines(
+        [eu_deadline(date(2026, 3, 24), "a"), eu_deadline(date(2027, 1, 26), "b")]
+    )
+    assert compute_status(None, cut_offs, "open", NOW, "multiple cut-off") == ("open", ())
+    upcoming = next_deadline(cut_offs, NOW, "multiple cut-off")
+    assert upcoming is not None and upcoming.raw == "b"
+    later = datetime(2027, 2, 1, tzinfo=UTC)
+    assert compute_status(None, cut_offs, "open", later, "multiple cut-off")[0] == "closed"
+
+
+def test_the_deadline_model_travels_as_a_flag() -> None:
+    assert deadline_model(("no-deadline", TWO_STAGE)) == TWO_STAGE
+    assert deadline_model(("conflicting-deadlines",)) is None
+    # A feed that copies the portal's topic id carries the model in it.
+    assert deadline_model((), "HORIZON-JU-GH-EDCTP3-2026-01-HIV-03-TWO-STAGE") == TWO_STAGE
+    assert deadline_model((), "https://www.global-health-edctp3.europa.eu/node/416") is None

@@ -170,7 +170,8 @@ def test_status_depends_on_the_given_now(search_2026) -> None:
     later = datetime(2026, 11, 28, tzinfo=UTC)
     records = _parse(search_2026, later)
     assert records["ERASMUS-EDU-2026-PEX-COVE"].status == "closed"
-    assert records["LIFE-2026-STRAT-CLIMA-SIP-two-stage"].status == "open"
+    # Two-stage: closed to new applicants once stage 1 (2026-09-03) has passed.
+    assert records["LIFE-2026-STRAT-CLIMA-SIP-two-stage"].status == "closed"
 
 
 def test_edctp3_topic_details_with_epoch_strings(now) -> None:
