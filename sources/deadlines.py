@@ -44,8 +44,12 @@ def utc_date(raw: str) -> date:
 
 
 def epoch_ms_date(raw: str | int) -> date:
-    """The UTC calendar date of an epoch-milliseconds value (topicDetails)."""
-    return datetime.fromtimestamp(int(raw) / 1000, tz=UTC).date()
+    """The UTC calendar date of an epoch-milliseconds value (topicDetails). Raises ValueError
+    for anything else, a value beyond the calendar included."""
+    try:
+        return datetime.fromtimestamp(int(raw) / 1000, tz=UTC).date()
+    except (OverflowError, OSError) as exc:  # OSError: beyond the C library's time_t
+        raise ValueError(f"{raw!r} is not a date in epoch milliseconds") from exc
 
 
 def eu_deadline(day: date, raw: str) -> Deadline:

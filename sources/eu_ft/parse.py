@@ -29,6 +29,7 @@ from sources.deadlines import (
 from sources.eu_ft import codes
 from sources.records import CallRecord, Deadline, FetchResult
 from sources.text import clean_line
+from sources.values import amount, dates_in_range, dropped
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
         for index, hit in enumerate(page.data.get("results") or ()):
             meta = hit.get("metadata") if isinstance(hit, dict) else None
             identifier = first(meta, "identifier") if isinstance(meta, dict) else None
-            if not isinstance(identifier, str) or not 0 < len(identifier.strip()) <= MAX_ID:
+            if not isinstance(identifier, str) or not 0 < len(clean_line(identifier)) <= MAX_ID:
                 logger.warning(
                     "skip source=%s page=%d index=%d reason=no usable identifier",
                     result.source,
@@ -62,13 +63,14 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
                 continue
             if first(meta, "DATASOURCE") == "SEDIA_FAQ":
                 continue
-            groups.setdefault(identifier.strip(), []).append(hit)
+            groups.setdefault(clean_line(identifier), []).append(hit)
     records = []
     for identifier in sorted(groups):
         hits = groups[identifier]
         best = max(hits, key=_preference) if len(hits) > 1 else hits[0]
-        details = result.documents.get(identifier)
-        record = to_record(best, details if isinstance(details, Mapping) else None, now)
+        details = result.documents.get(str(first(best["metadata"], "identifier")).strip())
+        record = to_record(best, details if isinstance(details, Mapping) else None, now,
+                           source=result.source)  # fmt: skip
         if len(hits) > 1 and details is None and _disagree(hits):
             record = _with_flag(record, "conflicting-deadlines")
         records.append(record)
@@ -76,20 +78,24 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
 
 
 def to_record(
-    hit: Mapping[str, Any], details: Mapping[str, Any] | None, now: datetime
+    hit: Mapping[str, Any], details: Mapping[str, Any] | None, now: datetime, source: str = ""
 ) -> CallRecord:
-    """One search hit (plus its topicDetails, if any) as a CallRecord; status as at ``now``."""
+    """One search hit (plus its topicDetails, if any) as a CallRecord; status as at ``now``.
+    Unusable numbers and dates are dropped with a warning naming ``source`` and the topic."""
     meta: Mapping[str, Any] = hit["metadata"]
-    identifier = str(first(meta, "identifier")).strip()
+    identifier = clean_line(str(first(meta, "identifier")))
     kind = str(first(meta, "type") or codes.TYPE_GRANT)
     title = clean_line(first(meta, "title") or hit.get("summary") or identifier)
     call_identifier = clean_line(first(meta, "callIdentifier"))[:MAX_LINE]
-    opens = _opening(meta, details)
-    deadlines = _deadlines(meta, details)
+    opens, deadlines = dates_in_range(
+        _opening(meta, details, source, identifier),
+        _deadlines(meta, details, source, identifier),
+        source=source, item=identifier,
+    )  # fmt: skip
     source_status = codes.STATUS_BY_CODE.get(str(first(meta, "status") or ""))
     model = _deadline_model(meta, details, identifier)
     status, flags = compute_status(opens, deadlines, source_status, now, model)
-    budget, currency = _budget(meta, details, identifier)
+    budget, currency = _budget(meta, details, identifier, source)
     description = first(meta, "descriptionByte") or ""
     if details and not description:
         description = details.get("description") or ""
@@ -173,29 +179,35 @@ def _deadline_days(meta: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(days))
 
 
-def _opening(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> datetime | None:
+def _opening(
+    meta: Mapping[str, Any], details: Mapping[str, Any] | None, source: str, identifier: str
+) -> datetime | None:
     raw = first(meta, "startDate")
     try:
         if raw:
             return eu_opening(utc_date(str(raw)))
         for action in (details or {}).get("actions") or ():
-            planned = action.get("plannedOpeningDate")
-            if planned:
-                return eu_opening(epoch_ms_date(planned))
-    except (ValueError, OverflowError):
-        logger.warning("bad opening date identifier=%s raw=%r", first(meta, "identifier"), raw)
+            raw = action.get("plannedOpeningDate")
+            if raw:
+                return eu_opening(epoch_ms_date(raw))
+    except (ValueError, OverflowError, TypeError):
+        dropped(source, identifier, "opens", raw, "not a date")
     return None
 
 
-def _deadlines(meta: Mapping[str, Any], details: Mapping[str, Any] | None) -> tuple[Deadline, ...]:
+def _deadlines(
+    meta: Mapping[str, Any], details: Mapping[str, Any] | None, source: str, identifier: str
+) -> tuple[Deadline, ...]:
     """All deadlines, from topicDetails when given (it settles conflicts), else the search hit."""
     found: list[Deadline] = []
     for action in (details or {}).get("actions") or ():
         for raw in action.get("deadlineDates") or ():
-            found.extend(_safe(lambda r=raw: eu_deadline(epoch_ms_date(r), str(r))))
+            found.extend(_safe(lambda r=raw: eu_deadline(epoch_ms_date(r), str(r)),
+                               raw, source, identifier))  # fmt: skip
     if not found:
         for raw in _all(meta, "deadlineDate"):
-            found.extend(_safe(lambda r=raw: eu_deadline(utc_date(str(r)), str(r))))
+            found.extend(_safe(lambda r=raw: eu_deadline(utc_date(str(r)), str(r)),
+                               raw, source, identifier))  # fmt: skip
     return sorted_deadlines(found)
 
 
@@ -215,11 +227,11 @@ def _deadline_model(
     return model.strip().lower() if isinstance(model, str) and model.strip() else None
 
 
-def _safe(make: Any) -> Iterable[Deadline]:
+def _safe(make: Any, raw: Any, source: str, identifier: str) -> Iterable[Deadline]:
     try:
         return (make(),)
     except (ValueError, OverflowError, TypeError):
-        logger.warning("bad deadline value skipped")
+        dropped(source, identifier, "deadline", raw, "not a date")
         return ()
 
 
@@ -231,10 +243,11 @@ def _programme_code(meta: Mapping[str, Any], details: Mapping[str, Any] | None) 
 
 
 def _budget(
-    meta: Mapping[str, Any], details: Mapping[str, Any] | None, identifier: str
+    meta: Mapping[str, Any], details: Mapping[str, Any] | None, identifier: str, source: str
 ) -> tuple[float | None, str | None]:
     """The topic's own budget: its actions in budgetOverview (the overview lists the whole
-    call, so only entries named '<identifier> - …' count), or PROSPECTS ``budget``."""
+    call, so only entries named '<identifier> - …' count), or PROSPECTS ``budget``. An action
+    with an unusable yearly amount is left out (with a warning), and so is its total."""
     overview = _json(first(meta, "budgetOverview"))
     if not overview and details:
         overview = _json(details.get("budgetOverviewJSONItem"))
@@ -245,23 +258,25 @@ def _budget(
                 action = str(entry.get("action") or "")
                 if not action.startswith(f"{identifier} - "):
                     continue
-                total = sum(_number(v) for v in (entry.get("budgetYearMap") or {}).values())
-                if total > 0:
-                    amounts.append(total)
+                years = [amount(v, source=source, item=identifier) if not _blank(v) else 0.0
+                         for v in (entry.get("budgetYearMap") or {}).values()]  # fmt: skip
+                if None not in years:
+                    total = amount(sum(y or 0.0 for y in years), source=source, item=identifier)
+                    if total is not None:
+                        amounts.append(total)
     if amounts:
         return max(amounts), "EUR"
-    plain = _number(first(meta, "budget"))
-    if plain > 0:
+    plain = amount(first(meta, "budget"), source=source, item=identifier)
+    if plain is not None:
         currency = clean_line(first(meta, "currency")).upper()
         return plain, currency if _CURRENCY.fullmatch(currency) else None
     return None, None
 
 
-def _number(value: Any) -> float:
-    try:
-        return float(value) if value not in (None, "") else 0.0
-    except (TypeError, ValueError):
-        return 0.0
+def _blank(value: Any) -> bool:
+    """A yearly amount that says nothing (none, empty or zero), unlike a bad one."""
+    return value is None or (isinstance(value, (int, float, str)) and str(value).strip() in
+                             ("", "0", "0.0", "none"))  # fmt: skip
 
 
 def _keywords(meta: Mapping[str, Any], identifier: str, call_identifier: str) -> tuple[str, ...]:
