@@ -17,6 +17,7 @@ from monitor.errors import ConfigError
 from monitor.ingest import SourceReport, http_client
 from monitor.jobs import fetch_sources, polite_http
 from monitor.leader import leading
+from monitor.parse_pool import parse_alone
 from monitor.store import copying
 from monitor.store import sources as source_store
 from monitor.store.db import Store, open_store
@@ -100,9 +101,10 @@ def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
     elif args.sources_command == "test":
         return _source_test(args, settings)
     elif args.sources_command == "list":
-        _source_list(args, open_store(settings.database_url), settings.fetch_every)
+        _source_list(args, open_store(settings.database_url, create=False), settings.fetch_every)
     elif args.sources_command in ("import-catalogue", "import", "export"):
-        return _source_lists(args, open_store(settings.database_url))
+        reading = args.sources_command == "export"
+        return _source_lists(args, open_store(settings.database_url, create=not reading))
     else:
         verbs[args.sources_command](args, open_store(settings.database_url))
     return 0
@@ -161,7 +163,8 @@ def _source_list(args: argparse.Namespace, store: Store, default_every: str) -> 
 def _source_test(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch and parse once, print a preview; exit 1 when the source fails. Nothing stored."""
     if args.name:
-        source = source_store.get_source(open_store(settings.database_url), args.name)
+        source = source_store.get_source(open_store(settings.database_url, create=False),
+                                         args.name)
         kind, url, given = get_kind(source.kind), args.url or source.url, dict(source.settings)
         given.update(parse_sets(args.set))
     elif args.kind:
@@ -175,13 +178,13 @@ def _source_test(args: argparse.Namespace, settings: Settings) -> int:
         http = http_client(settings, raw).with_budget(settings.fetch_budget)
         try:
             result = kind.fetch(http, config, None)
-            records = kind.parse(result, datetime.now(UTC))
+            records, warnings = parse_alone(kind.parse, result, datetime.now(UTC))
         except SourceError as exc:
             print(f"FAILED: {exc.with_source(config.name)}")
             if exc.hint:
                 print(f"hint: {exc.hint}")
             return 1
-    print(output.preview(records, result.warnings, args.limit, settings.zone))
+    print(output.preview(records, (*result.warnings, *warnings), args.limit, settings.zone))
     return 0
 
 
@@ -265,7 +268,7 @@ def fetch_with_progress(
 
 
 def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, create=False)
     now = datetime.now(UTC)
     if args.calls_command == "show":
         call = get_call(store, args.id, now=now)
@@ -305,7 +308,7 @@ def cmd_calls(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """The scheduler's leader and jobs, then source health, unhealthy first. With --unhealthy:
     only unhealthy sources, exit 1 if there are any."""
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, create=False)
     leader, jobs = service_commands.scheduler_status(store)
     sources = sorted(source_store.list_sources(store), key=lambda s: (s.healthy, s.name))
     if args.unhealthy:

@@ -22,7 +22,7 @@ import httpx
 
 from monitor.config import Settings
 from monitor.errors import MonitorError
-from monitor.parse_pool import ParsePool
+from monitor.parse_pool import ParsePool, parse_isolated
 from monitor.store.calls import Listing, upsert_calls, upsert_listings
 from monitor.store.db import Store
 from monitor.store.sources import (
@@ -104,7 +104,9 @@ def collect(
         config = SourceConfig(source.name, source.url, settings, source.state)
         cache = StoreCache(store, known)
         result = kind.fetch(http.with_budget(budget), config, cache)
-        records = parser.parse(kind.parse, result, now) if parser else kind.parse(result, now)
+        records, warnings = parse_isolated(kind.parse, result, now, parser)
+        if warnings:
+            result = replace(result, warnings=(*result.warnings, *warnings))
     except (SourceError, MonitorError) as exc:
         if isinstance(exc, SourceError):
             exc.with_source(source.name)
@@ -242,7 +244,8 @@ def run_sources(
     stop: threading.Event | None = None,
 ) -> list[SourceReport]:
     """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
-    With ``parse_processes`` (and more than one source) parsing runs in that many processes.
+    Every payload is parsed in another process (``monitor.parse_pool``): with more than one
+    source and ``parse_processes``, a pool of that many; else a process of its own each.
     Once ``stop`` is set, sources not yet started are left out (their runs closed as
     ``cancelled``, health untouched) and those under way finish. Reports come back in the
     order of ``sources``, without the left-out ones."""

@@ -1,38 +1,59 @@
-"""Parsing in other processes, so that a fetch run uses more than one core.
+"""Parsing in other processes: a payload from outside never runs its parser in this one.
 
-Fetching is I/O and runs in threads; parsing (feedparser, lxml, JSON) is CPU work that, in
-threads, holds the one GIL the writes also need. A ``ParsePool`` sends each kind's pure
-``parse(result, now)`` to a small process pool and hands the records back to the calling
-thread. The pool is started when the run starts, before any fetch thread, so that the start-up
-overlaps the first requests: by ``fork`` when the process has no other thread (instant, the
-workers inherit the imported kinds), else from a ``forkserver`` that imports the kinds once.
+Fetching is I/O and runs in threads; parsing (feedparser, expat, lxml, JSON) reads bytes that
+anybody on the internet may have written, and a parser can crash on them (expat overflows its
+stack on a long chain of nested entities: SIGSEGV) or exhaust memory. So every payload is
+parsed in a child process, on every path (`fetch` of one source or many, `serve`'s jobs,
+`sources test`); a crash there costs that one source, with a clear error naming the signal.
 
-A worker that dies (a payload that exhausts memory) fails only the sources it was parsing, with
-a clear error; the rest of the run parses in threads.
+- Several sources: a ``ParsePool`` of worker processes, started when the run starts (by
+  ``fork`` when the process has no other thread, else from a ``forkserver`` that imports the
+  kinds once). When a worker dies, every parse it took down is retried in a process of its
+  own, so only the payload that crashes again fails, and the pool is replaced.
+- One source: ``parse_alone``, a process of its own.
+
+Children die with their parent (``PR_SET_PDEATHSIG``, and a check of the parent right after),
+so a `fetch` killed with SIGKILL leaves no worker behind. What a parser logs at WARNING or
+above in the child (an item left out, a value dropped) comes back with the records and joins
+the run's warnings. An exception other than a ``SourceError`` raised by a parser on an answer
+becomes a ``ParseError`` naming it (the traceback is logged at DEBUG).
 """
 
 from __future__ import annotations
 
+import ctypes
+import faulthandler
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
+from typing import Any
 
-from sources.errors import ParseError
+from sources.errors import ParseError, SourceError
 from sources.records import CallRecord, FetchResult
 
 logger = logging.getLogger(__name__)
 Parse = Callable[[FetchResult, datetime], list[CallRecord]]
+Parsed = tuple[list[CallRecord], tuple[str, ...]]  # records, warnings the parser logged
 PRELOAD = ["sources.registry"]
+PR_SET_PDEATHSIG = 1
+CRASH_HINT = (
+    "The answer may be hostile (an XML entity bomb) or huge; look at it with `sources test`. "
+    "The other sources carried on."
+)
 
 
 def default_processes() -> int:
-    """Parse processes when the setting is 0 (auto): one per core, none on a single core."""
+    """Parse processes when the setting is unset: one per core (at most 8); 0 on one core,
+    where each payload gets a short-lived process of its own instead of a pool."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return min(cores or 1, 8) if (cores or 1) > 1 else 0
 
@@ -49,45 +70,164 @@ def start_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def die_with_parent() -> None:
+    """End this process when the one that asked for it ends, however it ends.
+
+    Two mechanisms, as each covers the other's blind spot: ``PR_SET_PDEATHSIG`` makes the
+    kernel kill a forked worker when its parent dies (then a check, in case the parent died
+    before the call); and a thread waits on multiprocessing's parent sentinel, which a
+    forkserver's children need, since their kernel parent is the forkserver, which itself
+    waits for them to end."""
+    if sys.platform == "linux":
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the sentinel below still works
+            pass
+        if os.getppid() == 1:
+            os._exit(1)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.sentinel is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # readable once the parent has gone
+    os._exit(1)
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def parse_capturing(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
+    """``parse(result, now)`` with the warnings the sources wing logs meanwhile (in a child
+    process: the parent logs them, so they do not go to this process's handlers too)."""
+    wing = logging.getLogger("sources")
+    capture = _Capture()
+    wing.addHandler(capture)
+    propagate, wing.propagate = wing.propagate, False
+    try:
+        return parse(result, now), tuple(capture.messages)
+    except SourceError:
+        raise
+    except Exception as exc:  # an answer the parser could not cope with: name it
+        logger.debug("parser raised source=%s\n%s", result.source, traceback.format_exc())
+        raise ParseError(
+            f"the answer could not be read ({exc.__class__.__name__}: {str(exc)[:300]})",
+            hint="The answer is malformed in a way the parser did not expect; look at it with "
+            "`sources test`. If it looks valid, please report it with the output of `-v`.",
+        ) from None
+    finally:
+        wing.removeHandler(capture)
+        wing.propagate = propagate
+
+
+def _worker_start() -> None:
+    die_with_parent()
+    faulthandler.disable()  # a crash here is reported by the parent, not with its stacks
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
 def _ready() -> int:
     return os.getpid()
+
+
+def _child(conn: Any, parse: Parse, result: FetchResult, now: datetime) -> None:
+    """Body of ``parse_alone``'s process: send back (True, parsed) or (False, error)."""
+    _worker_start()
+    try:
+        message: tuple[bool, Any] = (True, parse_capturing(parse, result, now))
+    except SourceError as exc:
+        message = (False, exc)
+    except BaseException as exc:  # noqa: BLE001 - carried to the parent, which raises it
+        message = (False, RuntimeError(f"{exc.__class__.__name__}: {exc}"))
+    try:
+        conn.send(message)
+    finally:
+        conn.close()
+
+
+def crash_error(exitcode: int | None) -> ParseError:
+    """The error of a parse whose process ended without an answer."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"was killed by signal {-exitcode}"
+    else:
+        how = f"exited with status {exitcode}"
+    cause = " (out of memory?)" if exitcode in (-signal.SIGKILL, 1, None) else ""
+    return ParseError(f"the parser process {how} while reading this answer{cause}",
+                      hint=CRASH_HINT)  # fmt: skip
+
+
+def parse_alone(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
+    """Parse in a short-lived process of its own. Raises the parser's ``SourceError``, or a
+    ``ParseError`` naming the signal when the process dies. ``parse`` must be a module-level
+    function (it may be sent by reference)."""
+    context = start_context()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(send, parse, result, now), daemon=True)
+    process.start()
+    send.close()
+    try:
+        answer: tuple[bool, Any] | None = receive.recv()
+    except EOFError:  # the child died before it could answer
+        answer = None
+    finally:
+        receive.close()
+        process.join()
+    if answer is None:
+        raise crash_error(process.exitcode)
+    ok, value = answer
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value
 
 
 class ParsePool:
     """A process pool for ``parse``; usable from many threads. Use as a context manager."""
 
     def __init__(self, processes: int) -> None:
-        context = start_context()
         self.processes = processes
-        self._executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-            processes, mp_context=context
-        )
         self._lock = threading.Lock()
-        for _ in range(processes):  # start the workers now, while the first requests wait
-            self._executor.submit(_ready)
+        self._executor: ProcessPoolExecutor | None = self._start()
 
-    def parse(self, parse: Parse, result: FetchResult, now: datetime) -> list[CallRecord]:
-        """``parse(result, now)`` in a worker process (in this thread once the pool broke).
-        ``parse`` must be a module-level function (it is sent by reference)."""
-        executor = self._executor
-        if executor is None:
-            return parse(result, now)
-        try:
-            return executor.submit(parse, result, now).result()
-        except BrokenProcessPool as exc:
-            self._broken()
-            raise ParseError(
-                "the parser process died while reading this source (out of memory?)",
-                hint="The response may be huge or hostile; check it with `sources test`. "
-                "The other sources were parsed in the main process.",
-            ) from exc
+    def _start(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            self.processes, mp_context=start_context(), initializer=_worker_start
+        )
+        for _ in range(self.processes):  # start the workers now, while the first requests wait
+            executor.submit(_ready)
+        return executor
 
-    def _broken(self) -> None:
+    def parse(self, parse: Parse, result: FetchResult, now: datetime) -> Parsed:
+        """``parse(result, now)`` in a worker process, with the warnings it logged. A worker
+        that dies breaks every parse under way in the pool: each is then tried again in a
+        process of its own (``parse_alone``), so only the payload that crashes it fails."""
         with self._lock:
-            if self._executor is not None:
-                logger.error("parse pool broke; parsing the rest of the run in threads")
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+            executor = self._executor
+        if executor is None:
+            return parse_alone(parse, result, now)
+        try:
+            return executor.submit(parse_capturing, parse, result, now).result()
+        except BrokenProcessPool:
+            self._replace(executor)
+            logger.warning("parse worker died; parsing source=%s again on its own",
+                           result.source)  # fmt: skip
+            return parse_alone(parse, result, now)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._start()
 
     def close(self) -> None:
         with self._lock:
@@ -100,3 +240,10 @@ class ParsePool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def parse_isolated(
+    parse: Parse, result: FetchResult, now: datetime, pool: ParsePool | None = None
+) -> Parsed:
+    """Parse in ``pool`` when there is one, else in a process of its own."""
+    return pool.parse(parse, result, now) if pool is not None else parse_alone(parse, result, now)

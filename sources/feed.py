@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, time
 from typing import Any
@@ -23,6 +24,7 @@ from sources.settings import Setting, bounded_int, clock_setting, csv_list, zone
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
 from sources.values import dates_in_range
+from sources.xml_guard import screen_feed
 
 logger = logging.getLogger(__name__)
 ATOM = "{http://www.w3.org/2005/Atom}id"
@@ -62,6 +64,7 @@ def decoded(page: Page, source: str, max_items: int) -> dict[str, Any]:
 def decode(content: bytes, headers: Mapping[str, str], url: str, source: str) -> dict[str, Any]:
     """The feed's items as plain dicts. Raises ParseError for HTML or for a feed so broken that
     no item could be read; a feed that is bozo but readable comes back with ``problem`` set."""
+    screen_feed(content, source=source, url=url)  # before expat sees a byte
     parsed = feedparser.parse(content, response_headers=dict(headers))
     problem = str(parsed.get("bozo_exception") or "") if parsed.get("bozo") else ""
     head = content.lstrip()[:200].lower()
@@ -109,12 +112,25 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
     for page in result.pages:
         feed = decoded(page, result.source, settings["max_items"])
         entries = feed["entries"]
-        guids = [e["guid"] for e in entries]
-        for entry in entries:
-            record = to_record(entry, guids.count(entry["guid"]) > 1, settings, feed, now)
-            if record is not None:
+        shared = {g for g, n in Counter(e["guid"] for e in entries).items() if n > 1}
+        left_out: list[int] = []
+        for number, entry in enumerate(entries, 1):
+            record = to_record(entry, entry["guid"] in shared, settings, feed, now)
+            if record is None:
+                left_out.append(number)
+            else:
                 records.setdefault(record.external_id, record)
+        if left_out:
+            logger.warning(
+                "%d of %d items left out: no title or no http(s) link (items %s) on %s",
+                len(left_out), len(entries), _numbers(left_out), page.url,
+            )  # fmt: skip
     return list(records.values())
+
+
+def _numbers(numbers: list[int], shown: int = 10) -> str:
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return ", ".join(map(str, numbers[:shown])) + more
 
 
 def to_record(entry: Mapping[str, Any], shared_guid: bool, settings: Mapping[str, Any],
@@ -227,7 +243,10 @@ KIND = SourceKind(
             "deadline_timezone", "Europe/Brussels", "time zone of those deadlines", zone_setting
         ),
         Setting(
-            "max_items", 1000, "refuse feeds with more items than this", bounded_int(1, 100_000)
+            "max_items",
+            50_000,
+            "refuse feeds with more items than this (the body size limit bounds memory)",
+            bounded_int(1, 1_000_000),
         ),
     ),
     fetch=fetch,

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import httpx
 import pytest
 
 from monitor.ingest import run_sources
-from monitor.parse_pool import ParsePool, default_processes
+from monitor.parse_pool import ParsePool, default_processes, parse_alone
 from monitor.store import sources as source_store
 from monitor.store.views import list_calls
 from sources import feed
@@ -20,6 +21,7 @@ from sources.errors import FetchError, ParseError
 from sources.http import HttpClient
 from sources.records import CallRecord, FetchResult, Page
 from sources.settings import validate
+from tests import hostile
 from tests.conftest import FIXTURES
 from tests.httpserver import Reply, scripted_server
 
@@ -30,11 +32,6 @@ RSS = {"Content-Type": "application/rss+xml"}
 def http() -> Iterator[HttpClient]:
     with httpx.Client(timeout=5) as client:
         yield HttpClient(client, attempts=1, backoff=0, sleep=lambda s: None)
-
-
-def die(result: FetchResult, now: datetime) -> list[CallRecord]:
-    """A parse that kills its process, as the kernel's OOM killer would."""
-    os._exit(3)
 
 
 def _feed_result(body: bytes) -> FetchResult:
@@ -56,20 +53,64 @@ def test_source_errors_survive_pickling_with_their_fields() -> None:
 def test_the_pool_parses_like_the_thread_and_brings_errors_back(now) -> None:
     body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
     with ParsePool(2) as pool:
-        in_pool = pool.parse(feed.parse, _feed_result(body), now)
+        in_pool, warnings = pool.parse(feed.parse, _feed_result(body), now)
         with pytest.raises(ParseError, match="expected a feed, got an HTML page") as caught:
             pool.parse(feed.parse, _feed_result(b"<!doctype html><html>login</html>"), now)
     assert in_pool == feed.parse(_feed_result(body), now) and len(in_pool) == 13
+    assert warnings == ()
     assert caught.value.hint == ParseError.default_hint
 
 
-def test_a_dying_worker_fails_its_source_and_the_rest_parse_in_threads(now) -> None:
+def test_a_dying_worker_fails_its_source_and_the_pool_is_replaced(now) -> None:
     body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
     with ParsePool(1) as pool:
-        with pytest.raises(ParseError, match="parser process died") as caught:
-            pool.parse(die, _feed_result(body), now)
+        with pytest.raises(ParseError, match="parser process exited with status 3") as caught:
+            pool.parse(hostile.die, _feed_result(body), now)
         assert "sources test" in caught.value.hint
-        assert len(pool.parse(feed.parse, _feed_result(body), now)) == 13  # now in this thread
+        records, _ = pool.parse(feed.parse, _feed_result(body), now)  # a fresh worker
+        assert len(records) == 13
+
+
+def test_a_segfault_in_the_parser_costs_only_its_own_answer(now) -> None:
+    with pytest.raises(ParseError, match="killed by SIGSEGV"):
+        parse_alone(hostile.segfault, _feed_result(b"<rss/>"), now)
+
+
+def test_expat_really_crashes_on_an_entity_chain_and_the_crash_is_contained(now) -> None:
+    """The real thing: expat (not our guard) meets 100,000 nested entities in a child."""
+    with pytest.raises(ParseError, match="killed by SIGSEGV") as caught:
+        parse_alone(hostile.expat_bomb, _feed_result(hostile.entity_chain(100_000)), now)
+    assert "entity bomb" in caught.value.hint
+
+
+def test_a_crash_in_a_shared_pool_fails_only_the_payload_that_caused_it(now) -> None:
+    """Three parses under way in a pool of two; one worker segfaults, which breaks every
+    parse the pool held: the innocent ones are parsed again on their own and succeed."""
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    jobs = [(feed.parse, body), (hostile.segfault, b"<rss/>"), (feed.parse, body)]
+    with ParsePool(2) as pool, ThreadPoolExecutor(3) as threads:
+        futures = [threads.submit(pool.parse, fn, _feed_result(b), now) for fn, b in jobs]
+        good = [futures[0].result(), futures[2].result()]
+        with pytest.raises(ParseError, match="SIGSEGV"):
+            futures[1].result()
+    assert [len(records) for records, _ in good] == [13, 13]
+
+
+def test_what_the_parser_logs_in_the_child_comes_back_as_warnings(now) -> None:
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    first = b"<link>https://www.global-health-edctp3.europa.eu/document/d3d297d7"
+    body = body.replace(first, first.replace(b"https", b"ftp"), 1)  # one item: no http link
+    with ParsePool(1) as pool:
+        both = [parse_alone(feed.parse, _feed_result(body), now),
+                pool.parse(feed.parse, _feed_result(body), now)]  # fmt: skip
+    for records, warnings in both:
+        assert len(records) == 12
+        assert len(warnings) == 1 and "1 of 13 items left out" in warnings[0]
+
+
+def test_an_unexpected_exception_in_a_parser_is_a_parse_error_naming_it(now) -> None:
+    with pytest.raises(ParseError, match=r"could not be read \(ZeroDivisionError"):
+        parse_alone(hostile.divide, _feed_result(b"<rss/>"), now)
 
 
 def test_a_run_with_parse_processes_stores_what_a_threaded_run_stores(store, http, now) -> None:

@@ -102,7 +102,7 @@ def test_html_instead_of_a_feed_is_a_parse_error() -> None:
 
 def test_malformed_xml_with_no_items_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="not a readable feed"):
-        feed.decode(b"<rss><channel><item><title>broken", RSS, "u", "s")
+        feed.decode(b"<rss><channel><item><title></broken></rss>", RSS, "u", "s")
 
 
 def test_a_wrong_charset_is_read_and_warned_about(now) -> None:
