@@ -123,6 +123,12 @@ def read_opml(content: bytes, where: str) -> list[SourceSpec]:
     return specs
 
 
+def _shown(name: str) -> str:
+    """A name as a skipped line shows it: as is when it is a valid name, else quoted (repr:
+    control characters escaped), so that no entry can write a line of its own."""
+    return name if source_store.NAME.fullmatch(name) else repr(name[:80])
+
+
 def import_specs(
     store: Store, specs: Sequence[SourceSpec], *, replace: bool = False
 ) -> tuple[list[str], list[str]]:
@@ -132,10 +138,12 @@ def import_specs(
     added, skipped = [], []
     for spec in specs:
         try:
+            source_store.check_name(spec.name)
+            source_store.check_url(spec.url)
             kind = get_kind(spec.kind)
             validate(kind.name, kind.settings, spec.settings)
-        except SettingError as exc:
-            skipped.append(f"{spec.name}: {exc}")
+        except (SettingError, ConfigError) as exc:
+            skipped.append(f"{_shown(spec.name)}: {exc}")
             continue
         if spec.name in existing:
             if not replace:

@@ -7,10 +7,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date
 
 from classifiers.errors import ClassifierError
-from monitor import __version__, commands, digest_commands, service_commands, tag_commands
+from monitor import (
+    __version__,
+    arguments,
+    commands,
+    digest_commands,
+    service_commands,
+    tag_commands,
+)
 from monitor.config import configure_logging, load_settings
 from monitor.demo import RECORDED_AT
 from monitor.errors import MonitorError
@@ -19,13 +25,6 @@ from sources.errors import SourceError
 
 logger = logging.getLogger(__name__)
 SERVICES = ("serve", "run", "health-check")  # they log their progress, on a terminal too
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     digest_commands.add_parsers(sub)
     service_commands.add_parsers(sub)
     demo = sub.add_parser("demo", help="offline demo on bundled recorded portal data")
-    demo.add_argument("--limit", type=int, default=15, help="calls to print (default 15)")
-    demo.add_argument("--as-of", type=digest_commands.when, default=RECORDED_AT, metavar="WHEN",
+    demo.add_argument("--limit", type=arguments.limits, default=15,
+                      help="calls to print (default 15)")  # fmt: skip
+    demo.add_argument("--as-of", type=arguments.when, default=RECORDED_AT, metavar="WHEN",
                       help="the demo's clock (default: when the payloads were recorded, "
                       f"{RECORDED_AT:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
     demo.add_argument("--language", choices=["en", "sv"], default="en",
@@ -114,7 +114,7 @@ def _sources_parser(parser: argparse.ArgumentParser) -> None:
     test.add_argument("--kind", help="source kind, to try a source before adding it")
     test.add_argument("--url", help="base URL")
     _repeatable(test, "--set", "KEY=VALUE", "a kind setting; repeatable")
-    test.add_argument("--limit", type=int, default=5, help="items to show (default 5)")
+    test.add_argument("--limit", type=arguments.limits, default=5, help="items to show (default 5)")
     verbs.add_parser("kinds", help="list source kinds and their settings")
     catalogue = verbs.add_parser("import-catalogue", help="add the built-in catalogue of sources")
     catalogue.add_argument(
@@ -139,7 +139,7 @@ def _calls_parser(parser: argparse.ArgumentParser) -> None:
     listing.add_argument("--status", choices=["forthcoming", "open", "closed"])
     listing.add_argument("--programme", metavar="P", help="programme or funder contains P")
     listing.add_argument(
-        "--deadline-before", type=_date, metavar="DATE",
+        "--deadline-before", type=arguments.day, metavar="DATE",
         help="next deadline on or before DATE (YYYY-MM-DD)",
     )  # fmt: skip
     listing.add_argument(
@@ -147,10 +147,10 @@ def _calls_parser(parser: argparse.ArgumentParser) -> None:
     )
     listing.add_argument("--source", metavar="NAME")
     listing.add_argument("--tag", metavar="TAG", help="calls given this tag")
-    listing.add_argument("--limit", type=int, metavar="N")
+    listing.add_argument("--limit", type=arguments.limits, metavar="N")
     listing.add_argument("--json", action="store_true", help="one JSON array")
     show = verbs.add_parser("show", help="one call with its deadlines and change history")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=arguments.ids)
     show.add_argument("--json", action="store_true")
 
 

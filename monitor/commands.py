@@ -27,6 +27,7 @@ from sources.http import build_client
 from sources.records import SourceConfig
 from sources.registry import KINDS, get_kind
 from sources.settings import validate
+from sources.values import shown_url
 
 
 def dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -87,8 +88,7 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
 
 
 def _check_url(url: str) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"--url {url!r} is not an http(s) URL")
+    source_store.check_url(url, "--url")
 
 
 def cmd_sources(args: argparse.Namespace, settings: Settings) -> int:
@@ -126,7 +126,7 @@ def _source_add(args: argparse.Namespace, store: Store) -> None:
     _check_url(url)
     every = seconds_of(args.every) if args.every else None
     source = source_store.add_source(store, args.name, kind.name, url, given, every=every)
-    print(f"added source {source.name} ({source.kind}) -> {source.url}")
+    print(f"added source {source.name} ({source.kind}) -> {shown_url(source.url)}")
 
 
 def _source_update(args: argparse.Namespace, store: Store) -> None:
@@ -141,7 +141,7 @@ def _source_update(args: argparse.Namespace, store: Store) -> None:
     every = None if args.every is None else 0 if args.every == "default" else seconds_of(args.every)
     source = source_store.update_source(store, args.name, url=url, settings=given, every=every)
     shown = every_text(source.every) if source.every else "default"
-    print(f"updated source {source.name}: {source.url} {json.dumps(source.settings)} "
+    print(f"updated source {source.name}: {shown_url(source.url)} {json.dumps(source.settings)} "
           f"every={shown}")  # fmt: skip
 
 
@@ -153,7 +153,7 @@ def _source_list(args: argparse.Namespace, store: Store, default_every: str) -> 
               else "no sources yet")  # fmt: skip
         return
     output.print_json([
-        {"name": s.name, "kind": s.kind, "url": s.url, "enabled": s.enabled,
+        {"name": s.name, "kind": s.kind, "url": shown_url(s.url), "enabled": s.enabled,
          "settings": s.settings, "info": s.info, "every": s.every,
          "calls": counts.get(s.id or 0, 0)}
         for s in sources
@@ -245,9 +245,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
         reports = fetch_with_progress(store, sources, http, settings)
     for report in reports:
         print(output.report_line(report))
-    if any(not r.ok and not r.busy for r in reports):
-        return 1
-    return 3 if any(r.busy for r in reports) else 0
+    return 0 if all(r.ok for r in reports) else 1
 
 
 def fetch_with_progress(

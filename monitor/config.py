@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,13 +29,16 @@ from monitor.log_format import SecretFilter, formatter
 DEFAULT_CONFIG_FILE = "funding-monitor.toml"
 EVERY_PATTERN = r"^\s*(\d+\s*[smhd]\s*)+$"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_EVERY = 365 * 86400  # a source fetched less than once a year is not being monitored
 ENV_PREFIX = "FUNDING_MONITOR_"
 
 
 class Settings(BaseSettings):
     """Every setting, with its default and a one-line description (listed in README.md)."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="forbid", frozen=True, allow_inf_nan=False
+    )
 
     database_url: str = Field(
         "sqlite:///funding-monitor.db",
@@ -45,26 +48,34 @@ class Settings(BaseSettings):
         "funding-monitor/0.1 (+https://github.com/funding-monitor/funding-monitor)",
         description="User-Agent sent to every source; put a contact address in it",
     )
-    http_timeout: float = Field(30.0, gt=0, description="seconds before a request times out")
+    http_timeout: float = Field(
+        30.0, gt=0, le=600, description="seconds before a request times out"
+    )
     http_attempts: int = Field(4, ge=1, le=10, description="tries per request (retries + 1)")
     http_backoff: float = Field(
-        1.0, ge=0, description="first retry wait in seconds; doubles each time"
+        1.0, ge=0, le=300, description="first retry wait in seconds; doubles each time"
     )
     http_max_wait: float = Field(
-        60.0, ge=0, description="longest wait between retries, even if Retry-After asks more"
+        60.0,
+        ge=0,
+        le=3600,
+        description="longest wait between retries, even if Retry-After asks more",
     )
     http_max_bytes: int = Field(
-        50_000_000, gt=0, description="largest response body accepted, in bytes"
+        50_000_000, gt=0, le=2_000_000_000, description="largest response body accepted, in bytes"
     )
     fetch_workers: int = Field(8, ge=1, le=256, description="sources fetched at the same time")
     fetch_per_origin: int = Field(
         2, ge=1, le=16, description="requests at the same time to one origin (scheme, host, port)"
     )
     fetch_origin_interval: float = Field(
-        0.5, ge=0, description="seconds between the starts of two requests to one origin"
+        0.5, ge=0, le=60, description="seconds between the starts of two requests to one origin"
     )
     fetch_budget: float = Field(
-        600.0, gt=0, description="seconds one source may spend in a run before it is cut off"
+        600.0,
+        gt=0,
+        le=86400,
+        description="seconds one source may spend in a run before it is cut off",
     )
     fetch_parse_processes: int | None = Field(
         None, ge=0, le=64,
@@ -72,7 +83,7 @@ class Settings(BaseSettings):
         "0 parses in the fetch threads)",
     )  # fmt: skip
     unhealthy_after: int = Field(
-        2, ge=1, description="failed runs in a row after which a source is unhealthy"
+        2, ge=1, le=1000, description="failed runs in a row after which a source is unhealthy"
     )
     model_dir: str = Field(
         "",
@@ -130,7 +141,8 @@ class Settings(BaseSettings):
         description="local time (in TIMEZONE) of `serve`'s daily health check, HH:MM",
     )  # fmt: skip
     misfire_grace: int = Field(
-        3600, ge=1, description="seconds late a scheduled fetch may still start (else it waits "
+        3600, ge=1, le=7 * 86400,
+        description="seconds late a scheduled fetch may still start (else it waits "
         "for its next run); missed runs are coalesced into one",
     )  # fmt: skip
     leader_poll: float = Field(
@@ -144,6 +156,22 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "Europe/Stockholm", description="IANA time zone in which dates are shown on screen"
     )
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _windows(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= day <= 365 for day in days):
+            raise ValueError("each reminder window is 1 to 365 days")
+        return days
+
+    @field_validator("fetch_every")
+    @classmethod
+    def _interval(cls, every: str) -> str:
+        try:
+            seconds_of(every)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return every
 
     @property
     def zone(self) -> ZoneInfo:
@@ -204,9 +232,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     try:
         settings = settings_cls(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err) for err in exc.errors())
         where = f"{path} or {ENV_PREFIX}* variables" if path.is_file() else "settings"
         raise ConfigError(f"invalid {where}: {problems}") from exc
     except ValueError as exc:  # e.g. a TOML syntax error
@@ -221,13 +247,31 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     return settings
 
 
+def _problem(error: Any) -> str:
+    """One validation error: the setting and its variable, what is wrong, and (for a number or
+    a list of them, never a text that might be a secret) the value given."""
+    loc = error.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    field = Settings.model_fields.get(name)
+    label = ".".join(str(p) for p in loc)
+    if field is None:
+        return f"{label}: {error['msg']}"
+    given = ""
+    if isinstance(field.default, (int, float, tuple)) and "input" in error:
+        given = f" (got {str(error['input'])[:40]})"
+    return f"{label} ({ENV_PREFIX}{name.upper()}): {error['msg']}{given}"
+
+
 def seconds_of(every: str) -> int:
-    """'90m', '6h', '1d12h' → seconds; ConfigError for anything else or under a minute."""
-    if not re.match(EVERY_PATTERN, every):
-        raise ConfigError(f"{every!r} is not an interval like 30m, 6h, 1d or 1d12h")
+    """'90m', '6h', '1d12h' → seconds; ConfigError for anything else, under a minute or over
+    MAX_EVERY."""
+    if not re.match(EVERY_PATTERN, every) or len(every) > 40:
+        raise ConfigError(f"{every[:40]!r} is not an interval like 30m, 6h, 1d or 1d12h")
     seconds = sum(int(n) * UNITS[u] for n, u in re.findall(r"(\d+)\s*([smhd])", every))
     if seconds < 60:
         raise ConfigError(f"interval {every!r} is under a minute; sources deserve more courtesy")
+    if seconds > MAX_EVERY:
+        raise ConfigError(f"interval {every!r} is more than a year: use at most 365d")
     return seconds
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitor import arguments
 from monitor.config import Settings
 from monitor.digests import preview
 from monitor.errors import ConfigError
@@ -28,13 +29,7 @@ from notifications.registry import destination
 FILTERS = {"tag": "tags", "programme": "programmes", "place": "places", "keyword": "keywords"}
 
 
-def when(text: str) -> datetime:
-    """--as-of: an ISO date or date-time; naive values are UTC."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+when = arguments.when  # --as-of: an ISO date or date-time (naive: UTC), years 1990 to 2100
 
 
 def add_parsers(sub: Any) -> None:
@@ -42,13 +37,14 @@ def add_parsers(sub: Any) -> None:
     digest = sub.add_parser("digest", help="preview or send the digests")
     verbs = digest.add_subparsers(dest="digest_command", required=True)
     show = verbs.add_parser("preview", help="a subscriber's next digest, without sending it")
-    show.add_argument("subscriber", help="id or address")
+    show.add_argument("subscriber", type=arguments.subscriber_ref, help="id or address")
     show.add_argument("--format", choices=["html", "text", "slack", "eml"], default="text")
     show.add_argument("--out", metavar="FILE", help="write it to FILE (default: stdout)")
     show.add_argument("--as-of", type=when, metavar="WHEN", help="pretend it is WHEN")
     send = verbs.add_parser("send", help="send every digest that is due, and curators' notices")
     send.add_argument("--dry-run", action="store_true", help="show what is due; send nothing")
-    send.add_argument("--subscriber", metavar="S", help="only this subscriber (id or address)")
+    send.add_argument("--subscriber", metavar="S", type=arguments.subscriber_ref,
+                      help="only this subscriber (id or address)")  # fmt: skip
     send.add_argument("--now", action="store_true",
                       help="treat digests as due now, whatever the schedule")  # fmt: skip
     send.add_argument("--as-of", type=when, metavar="WHEN", help="pretend it is WHEN")
@@ -58,7 +54,7 @@ def add_parsers(sub: Any) -> None:
                              help="serve PUBLIC_URL/unsubscribe (one-click, RFC 8058) over HTTP "
                              "until stopped; put it behind your HTTPS proxy")  # fmt: skip
     unsubscribe.add_argument("--host", default="127.0.0.1")
-    unsubscribe.add_argument("--port", type=int, default=8025)
+    unsubscribe.add_argument("--port", type=arguments.ports, default=8025)
 
 
 def _filter_flags(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +65,7 @@ def _filter_flags(parser: argparse.ArgumentParser) -> None:
         )  # fmt: skip
     parser.add_argument("--country", "--region", dest="places", action="append",
                         help="same as --place")  # fmt: skip
-    parser.add_argument("--min-days", type=int, metavar="N",
+    parser.add_argument("--min-days", type=arguments.min_days, metavar="N",
                         help="leave out calls whose deadline is less than N days away")  # fmt: skip
     parser.add_argument("--reminder-days", metavar="D,D", help="reminder windows, e.g. 28,7")
     parser.add_argument("--frequency", choices=["weekly", "daily"])
@@ -89,15 +85,16 @@ def _subscribers_parser(parser: argparse.ArgumentParser) -> None:
     listing = verbs.add_parser("list", help="every subscriber")
     listing.add_argument("--json", action="store_true")
     show = verbs.add_parser("show", help="one subscriber and its last deliveries")
-    show.add_argument("subscriber")
+    show.add_argument("subscriber", type=arguments.subscriber_ref)
     edit = verbs.add_parser("edit", help="change a subscriber (a filter given replaces it)")
-    edit.add_argument("subscriber")
+    edit.add_argument("subscriber", type=arguments.subscriber_ref)
     _filter_flags(edit)
     edit.add_argument("--clear", action="append", default=[], choices=[*FILTERS.values(),
                       "min_days"], help="remove one filter")  # fmt: skip
     edit.add_argument("--pause", action="store_true", help="stop sending, keep the subscriber")
     edit.add_argument("--resume", action="store_true", help="send again")
-    verbs.add_parser("remove", help="delete a subscriber and its ledger").add_argument("subscriber")
+    verbs.add_parser("remove", help="delete a subscriber and its ledger").add_argument(
+        "subscriber", type=arguments.subscriber_ref)  # fmt: skip
 
 
 def handlers() -> dict[str, Callable[[argparse.Namespace, Settings], int]]:

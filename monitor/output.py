@@ -4,6 +4,7 @@ characters (sources.text.clean_line), so it cannot move the cursor or recolour t
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
@@ -14,6 +15,7 @@ from monitor.store.tables import FetchRun, JobState, Source
 from monitor.store.views import CallView
 from sources.records import CallRecord
 from sources.text import clean_line
+from sources.values import shown_url
 
 if TYPE_CHECKING:
     from monitor.ingest import SourceReport
@@ -22,11 +24,13 @@ if TYPE_CHECKING:
 def table(
     headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: dict[int, int] | None = None
 ) -> str:
-    """Left-aligned columns; a column in ``widths`` is cut to that many characters."""
+    """Left-aligned columns; a column in ``widths`` is cut to that many characters. Every cell
+    is one clean line (a value stored before names were checked cannot forge a row)."""
     cells = [
-        [_cut(str(v if v is not None else ""), (widths or {}).get(i)) for i, v in enumerate(r)]
+        [_cut(clean_line(str(v if v is not None else "")), (widths or {}).get(i))
+         for i, v in enumerate(r)]
         for r in rows
-    ]
+    ]  # fmt: skip
     sizes = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(sizes[i]) for i, h in enumerate(headers)).rstrip()]
     lines += ["  ".join(c.ljust(sizes[i]) for i, c in enumerate(r)).rstrip() for r in cells]
@@ -46,7 +50,10 @@ def stamp(value: datetime | None, tz: tzinfo = UTC) -> str:
 
 
 def money(amount: float | None, currency: str | None) -> str:
-    return f"{amount:,.0f} {currency or ''}".strip() if amount is not None else "-"
+    """'5,000,000 EUR'; '-' for none (or for a NaN or infinity stored by an older version)."""
+    if amount is None or not math.isfinite(amount):
+        return "-"
+    return f"{amount:,.0f} {currency or ''}".strip()
 
 
 def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
@@ -131,7 +138,7 @@ def sources_table(sources: Sequence[Source], counts: dict[int, int], default_eve
     rows = [
         (s.name, s.kind, "yes" if s.enabled else "no", _verified(s.info),
          every_text(s.every) if s.every else f"{default_every} (default)",
-         counts.get(s.id or 0, 0), s.url)
+         counts.get(s.id or 0, 0), shown_url(s.url))
         for s in sources
     ]  # fmt: skip
     return table(["NAME", "KIND", "ENABLED", "VERIFIED", "EVERY", "CALLS", "URL"], rows)
@@ -156,10 +163,12 @@ def status_table(sources: Sequence[Source], runs: dict[int, FetchRun], tz: tzinf
                      stamp(s.last_success_at, tz)))  # fmt: skip
     headers = ["SOURCE", "HEALTH", "ENABLED", "LAST RUN", "OUTCOME", "ITEMS: NEW/UPD/SAME/UNSEEN",
                "FAILURES", "LAST SUCCESS"]  # fmt: skip
-    notes = [f"{s.name}: UNHEALTHY: {clean_line(s.health_reason)}" for s in sources
+    notes = [f"{clean_line(s.name)}: UNHEALTHY: {clean_line(s.health_reason)}" for s in sources
              if not s.healthy and s.health_reason]  # fmt: skip
-    notes += [f"{s.name}: {clean_line(s.last_error)}" for s in sources if s.last_error]
-    notes += [f"{s.name}: warning: {w}" for s in sources if (r := runs.get(s.id or 0))
+    notes += [f"{clean_line(s.name)}: {clean_line(s.last_error)}" for s in sources
+              if s.last_error]  # fmt: skip
+    notes += [f"{clean_line(s.name)}: warning: {clean_line(w)}" for s in sources
+              if (r := runs.get(s.id or 0))
               for w in r.warnings]  # fmt: skip
     return "\n".join([table(headers, rows), *(["", *notes] if notes else [])])
 
@@ -203,17 +212,27 @@ def report_line(report: SourceReport) -> str:
             f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)"
         )
         return line + "".join(f"\n  warning: {w}" for w in report.warnings)
-    if report.busy:
-        return f"{report.source}: BUSY: {report.error}" + (
-            f"\n  hint: {report.hint}" if report.hint else "")  # fmt: skip
     line = f"{report.source}: FAILED errors=1: {report.error}"
     return line + (f"\n  hint: {report.hint}" if report.hint else "")
 
 
 def print_json(value: Any) -> None:
-    """One JSON document on stdout (non-ASCII kept, datetimes as strings)."""
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    """One JSON document on stdout (non-ASCII kept, datetimes as strings). Always JSON: a NaN
+    or infinity (which JSON lacks; an older version may have stored one) is null."""
+    json.dump(_finite(value), sys.stdout, ensure_ascii=False, indent=2, default=str,
+              allow_nan=False)  # fmt: skip
     sys.stdout.write("\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by None, at any depth."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def jobs_table(jobs: Sequence[JobState], tz: tzinfo = UTC, *, running: bool = True) -> str:

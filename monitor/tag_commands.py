@@ -13,7 +13,7 @@ from typing import Any
 
 from classifiers.evaluation import Evaluation
 from classifiers.taxonomy import RULE_FIELDS, Tag, dump_taxonomy, parse_taxonomy, renamed
-from monitor import tagging, training
+from monitor import arguments, tagging, training
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.output import print_json
@@ -36,7 +36,7 @@ def add_parsers(sub: Any) -> None:
     classify.add_argument("--model", metavar="FILE", help="with --input: a saved model file")
     classify.add_argument("--taxonomy", metavar="FILE", help="with --input: a taxonomy TOML")
     label = sub.add_parser("label", help="say that a call has (or, with --not, lacks) a tag")
-    label.add_argument("call", type=int)
+    label.add_argument("call", type=arguments.ids)
     label.add_argument("tag")
     label.add_argument("--not", dest="negative", action="store_true")
     train = sub.add_parser("train", help="retrain the model on every label and activate it")
@@ -49,7 +49,7 @@ def add_parsers(sub: Any) -> None:
     )
     evaluate.add_argument("--json", action="store_true")
     review = sub.add_parser("review", help="the calls the model is least sure about")
-    review.add_argument("--limit", type=int, default=20)
+    review.add_argument("--limit", type=arguments.limits, default=20)
     review.add_argument("--json", action="store_true")  # fmt: skip
 
 
@@ -88,7 +88,7 @@ def _tags_parser(parser: argparse.ArgumentParser) -> None:
     verbs.add_parser("export", help="the taxonomy as TOML on stdout")
     verbs.add_parser("import", help="add or replace tags from a TOML file").add_argument("file")
     explain = verbs.add_parser("explain", help="why a call has (or lacks) each tag")
-    explain.add_argument("call", type=int)
+    explain.add_argument("call", type=arguments.ids)
     explain.add_argument("--json", action="store_true")
 
 

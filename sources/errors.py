@@ -10,6 +10,8 @@ Every error names the source, the URL (never with secrets) and a hint an operato
 
 from __future__ import annotations
 
+from sources.values import shown_url
+
 
 class SourceError(Exception):
     """Base of the sources wing's errors; ``str()`` is a one-line message for operators."""
@@ -37,7 +39,7 @@ class SourceError(Exception):
         if self.source:
             parts.append(f"source {self.source!r}")
         if self.url:
-            parts.append(self.url)
+            parts.append(shown_url(self.url))  # a user:password@ in it is not shown
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
         where = ": ".join([", ".join(parts)]) if parts else ""

@@ -25,7 +25,7 @@ from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfi
 from sources.settings import Setting, bounded_int, choice, clock_setting, zone_setting
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
-from sources.values import dates_in_range
+from sources.values import dates_in_range, shown_url
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def items_of(page: Page, settings: Mapping[str, Any], source: str) -> list[dict[
         raise ParseError(f"{len(items)} items, more than max_items={settings['max_items']}",
                          source=source, url=page.url)  # fmt: skip
     if not items:
-        logger.warning("source=%s no items matched on %s: has the page changed?", source, page.url)
+        logger.warning("source=%s no items matched on %s: has the page changed?", source,
+                       shown_url(page.url))  # fmt: skip
     return items
 
 

@@ -1,19 +1,23 @@
-"""Numbers and dates from a source, checked where they enter (pure).
+"""Numbers, dates and URLs from outside, checked where they enter (pure).
 
 An amount is a finite number above zero and at most ``MAX_AMOUNT``; a date lies in the years
 ``FIRST_YEAR`` to ``LAST_YEAR``. Parsers pass every value through here: an unusable one is
 dropped from its item (the item is kept) with a warning naming the source, the item, the field
 and the value. ``CallRecord`` checks the same bounds when it is built (``record_problem``), so
 that a path a parser forgot fails that source loudly instead of poisoning every digest.
+A source's URL is an absolute http(s) address without whitespace or control characters, and is
+shown without its credentials.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from sources.records import Deadline
@@ -23,6 +27,7 @@ logger = logging.getLogger(__name__)
 MAX_AMOUNT = 1e12  # a trillion: far above any single call (Horizon Europe is about 1e11 EUR)
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 _NOT_GIVEN = ("", "none")  # Grants.gov writes "none" for no award ceiling
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 def amount(value: Any, *, source: str, item: str, field: str = "budget") -> float | None:
@@ -95,3 +100,25 @@ def dropped(source: str, item: str, field: str, value: Any, reason: str) -> None
     shown = shown if len(shown) <= 80 else shown[:79] + "…"
     logger.warning("value dropped source=%s item=%s field=%s value=%s reason=%s",
                    source, item, field, shown, reason)  # fmt: skip
+
+
+def http_url(text: str) -> str:
+    """``text`` when it is an absolute http(s) URL with a host, without whitespace or control
+    characters; ValueError saying what is wrong otherwise."""
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ValueError("it holds whitespace or control characters")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        raise ValueError(f"it cannot be read as a URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("it is not an http(s) URL (http:// or https://)")
+    if not parts.hostname:
+        raise ValueError("it names no host")
+    return text
+
+
+def shown_url(url: str) -> str:
+    """``url`` for display: a ``user:password@`` in it becomes ``***@``."""
+    return _USERINFO.sub(r"\1***@", url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,9 @@ from monitor.errors import ConfigError
 from monitor.store.db import Store
 from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source, SourceEvent
 from sources.http import CachedResponse
+from sources.values import http_url, shown_url
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,29 @@ class RunCounts:
     updated: int = 0
     unchanged: int = 0
     unseen: int = 0
+
+
+def check_name(name: str) -> str:
+    """``name`` when it is a source name: 1 to 60 ASCII letters, digits, '-' and '_', starting
+    with a letter or digit (it appears in log lines, file names and commands). ConfigError
+    otherwise."""
+    if not NAME.fullmatch(name):
+        raise ConfigError(
+            f"source name {name[:80]!r} is not valid: use 1 to 60 letters, digits, '-' and '_', "
+            "starting with a letter or digit", hint="For example: edctp3-calls",
+        )  # fmt: skip
+    return name
+
+
+def check_url(url: str, what: str = "URL") -> str:
+    """``url`` when it is an absolute http(s) URL without whitespace or control characters;
+    ConfigError naming ``what`` (e.g. ``--url``) and the URL, credentials masked, otherwise."""
+    try:
+        return http_url(url)
+    except ValueError as exc:
+        raise ConfigError(f"{what} {shown_url(url)[:200]!r} is not usable: {exc}",
+                          hint="Give the full address, e.g. https://funder.example/calls.rss"
+                          ) from None  # fmt: skip
 
 
 def add_source(
@@ -36,7 +63,10 @@ def add_source(
     info: Mapping[str, Any] | None = None,
     every: int | None = None,
 ) -> Source:
-    """Create a source; ConfigError if the name is taken."""
+    """Create a source; ConfigError if the name is taken or is not a name (``check_name``), or
+    the URL is not usable (``check_url``)."""
+    check_name(name)
+    check_url(url)
     with store.session() as session:
         if session.exec(select(Source).where(Source.name == name)).first():
             raise ConfigError(
@@ -128,28 +158,16 @@ def cancel_runs(store: Store, run_ids: Sequence[int], now: datetime) -> None:
                    .values(finished_at=now, outcome="cancelled"))  # fmt: skip
 
 
-DEAD_RUN = (
-    "the process fetching this source died before the run finished (killed, crashed or out "
-    "of memory); nothing of that run was stored"
-)
-
-
-def running_runs(store: Store, source_ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
-    """(run id, source id) of the runs still marked running, of ``source_ids`` or of all."""
+def abandon_runs(store: Store, started_before: datetime) -> int:
+    """Close runs still marked running that started before ``started_before``: their process
+    died (a budget bounds every live run). Health is untouched. Returns how many."""
     runs = FetchRun.__table__  # type: ignore[attr-defined]
-    query = select(runs.c.id, runs.c.source_id).where(runs.c.outcome == "running")
-    if source_ids is not None:
-        query = query.where(runs.c.source_id.in_(list(source_ids)))
     with store.session() as tx:
-        return [(run_id, source_id) for run_id, source_id in tx.execute(query.order_by(runs.c.id))]
-
-
-def fail_dead_runs(store: Store, run_ids: Sequence[int], unhealthy_after: int = 2) -> None:
-    """Close runs whose process died as failed: the failure counts for the source's health,
-    and its last run is now, so a scheduler does not fetch it again at once (a payload that
-    kills every process reading it would otherwise be retried in a loop)."""
-    for run_id in run_ids:
-        finish_run(store, run_id, error=DEAD_RUN, unhealthy_after=unhealthy_after)
+        result = tx.execute(
+            update(runs).where(runs.c.outcome == "running", runs.c.started_at < started_before)
+            .values(finished_at=datetime.now(UTC), outcome="abandoned")
+        )  # fmt: skip
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def finish_run(
@@ -383,7 +401,9 @@ def update_source(
     every: int | None = None,
 ) -> Source:
     """Change a source's URL, settings and/or fetch interval (``every`` 0: back to the
-    default)."""
+    default). ConfigError for a URL that is not usable (``check_url``)."""
+    if url is not None:
+        check_url(url)
     source = get_source(store, name)
     with store.session() as session:
         row = session.get(Source, source.id)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sources import feed, grants_gov, page, values
-from sources.errors import ParseError
+from sources.errors import FetchError, ParseError
 from sources.eu_ft.parse import parse as eu_parse
 from sources.records import CallRecord, Deadline, FetchResult, Page
 from sources.settings import validate
@@ -167,3 +167,26 @@ def test_feed_dates_out_of_range_are_dropped(caplog) -> None:
     assert record.deadlines == ()
     assert record.title == "Call A" and record.external_id == "g1"
     assert any("item=g1" in m and "2999" in m for m in _dropped(caplog))
+
+
+# --- URLs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("ftp://h.example/f", "http"), ("https:///f", "no host"), ("https://h.example/a b", "white"),
+     ("https://h.example/\x1b[2J", "control"), ("https://h.example/\u202e", "control"),
+     ("https://h.example:99999/", "cannot be read")],
+)  # fmt: skip
+def test_a_source_url_is_plain_http(url: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        values.http_url(url)
+    assert values.http_url("https://h.example/f?x=1") == "https://h.example/f?x=1"
+
+
+def test_credentials_in_a_url_are_masked_in_display_and_errors() -> None:
+    url = "https://reader:s3cret@h.example/feed?a=@b"
+    assert values.shown_url(url) == "https://***@h.example/feed?a=@b"
+    assert values.shown_url("https://h.example/a@b") == "https://h.example/a@b"
+    error = FetchError("HTTP 500", source="x", url=url)
+    assert "s3cret" not in str(error) and "https://***@h.example/feed" in str(error)
