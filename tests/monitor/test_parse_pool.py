@@ -7,7 +7,6 @@ import os
 import pickle
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 
 import httpx
 import pytest
@@ -19,7 +18,7 @@ from monitor.store.views import list_calls
 from sources import feed
 from sources.errors import FetchError, ParseError
 from sources.http import HttpClient
-from sources.records import CallRecord, FetchResult, Page
+from sources.records import FetchResult, Page
 from sources.settings import validate
 from tests import hostile
 from tests.conftest import FIXTURES
