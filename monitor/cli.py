@@ -20,6 +20,7 @@ from monitor import (
 from monitor.config import configure_logging, load_settings
 from monitor.demo import RECORDED_AT
 from monitor.errors import MonitorError
+from monitor.output import error_text
 from notifications.errors import DeliveryError
 from sources.errors import SourceError
 
@@ -167,9 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(level, args.log_format or settings.log_format, settings.secrets)
         return commands.dispatch(args, settings)
     except (MonitorError, SourceError, ClassifierError, DeliveryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
+        print(error_text(exc), file=sys.stderr)  # secrets blanked
         return getattr(exc, "exit_status", 2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

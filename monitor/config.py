@@ -23,6 +23,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from monitor import redaction
 from monitor.errors import ConfigError
 from monitor.log_format import SecretFilter, formatter
 
@@ -117,6 +118,11 @@ class Settings(BaseSettings):
     send_connections: int = Field(
         2, ge=1, le=16, description="SMTP connections a run sends over at once"
     )
+    delivery_max_attempts: int = Field(
+        5, ge=1, le=100,
+        description="tries (one a run) of a digest or notice that fails by itself (cannot be "
+        "built, rendered or sent) before it is given up on; a transport outage does not count",
+    )  # fmt: skip
     digest_weekday: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
     ] = Field("monday", description="day on which weekly digests are due")
@@ -309,6 +315,8 @@ def configure_logging(level: str, kind: str = "text", secrets: Iterable[str] = (
         stream.setFormatter(formatter(kind))
         root.addHandler(stream)
     root.setLevel(level.upper())
+    secrets = list(secrets)
+    redaction.PROCESS.configure(secrets)  # stored and printed errors are blanked with the logs
     blank = SecretFilter(secrets)
     for handler in root.handlers:
         for old in [f for f in handler.filters if isinstance(f, SecretFilter)]:

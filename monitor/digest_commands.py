@@ -15,6 +15,7 @@ from monitor.digests import preview
 from monitor.errors import ConfigError
 from monitor.leader import leading
 from monitor.output import print_json
+from monitor.redaction import redact
 from monitor.sending import message_id, send_due
 from monitor.store import ledger
 from monitor.store import subscribers as subscriber_store
@@ -215,8 +216,10 @@ def _show(store: Store, row: Subscriber) -> int:
     print(f"subscriber {row.id}: {_line(row)}")
     for d in ledger.deliveries(store, row.id, limit=20):
         when_sent = d.sent_at.isoformat(timespec="minutes") if d.sent_at else "-"
-        error = f"  error: {d.error}" if d.error else ""
-        print(f"  #{d.id} {d.kind} {d.period} {d.status} items={d.items} sent={when_sent}{error}")
+        tries = f" attempts={d.attempts}" if d.attempts else ""
+        error = f"  error: {redact(d.error)}" if d.error else ""  # rows stored before blanking
+        print(f"  #{d.id} {d.kind} {d.period} {d.status} items={d.items}{tries} "
+              f"sent={when_sent}{error}")  # fmt: skip
     return 0
 
 
@@ -241,9 +244,10 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     with leading(store):  # never beside a `serve` leader sending the same ledger
         report = send_due(store, settings, now, force=args.now, subscriber=only)
     for error in report.errors:
-        print(f"error: {error}")
+        print(f"error: {redact(error)}")
     print(f"sent {report.sent} deliveries ({report.messages} messages); "
-          f"{report.deferred} left for the next run; {report.failed} refused")  # fmt: skip
+          f"{report.deferred} left for the next run; {report.failed} refused; "
+          f"{report.given_up} given up")  # fmt: skip
     return 0 if not report.errors else 1
 
 

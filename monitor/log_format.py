@@ -1,5 +1,5 @@
 """How log lines look: key=value text (the default) or one JSON object a line, and the filter
-that blanks every secret the settings hold before a record reaches any handler."""
+that blanks every secret (``monitor.redaction``) before a record reaches any handler."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from monitor import redaction
+from monitor.redaction import Redactor
+
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 PAIR = re.compile(r"""(\w+)=("(?:[^"\\]|\\.)*"|\S+)""")
-HIDDEN = "***"
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,22 +39,22 @@ class JsonFormatter(logging.Formatter):
 
 
 class SecretFilter(logging.Filter):
-    """Replaces each secret value by ***, in the message and in any exception text."""
+    """Replaces each secret by ***, in the message and in any exception text: the values given,
+    those the process has met (``monitor.redaction``) and credential-shaped text."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self.redact = Redactor(secrets)
+
+    def _blank(self, text: str) -> str:
+        return redaction.redact(self.redact(text))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
+        message = self._blank(record.getMessage())
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        for secret in self.secrets:
-            message = message.replace(secret, HIDDEN)
-            if record.exc_text:
-                record.exc_text = record.exc_text.replace(secret, HIDDEN)
+        if record.exc_text:
+            record.exc_text = self._blank(record.exc_text)
         record.msg, record.args = message, None
         return True
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from monitor.config import every_text
+from monitor.redaction import redact
 from monitor.store.tables import FetchRun, JobState, Source
 from monitor.store.views import CallView
 from sources.records import CallRecord
@@ -214,6 +215,13 @@ def report_line(report: SourceReport) -> str:
         return line + "".join(f"\n  warning: {w}" for w in report.warnings)
     line = f"{report.source}: FAILED errors=1: {report.error}"
     return line + (f"\n  hint: {report.hint}" if report.hint else "")
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as a command prints it, ``error: …`` then its ``hint: …``, with every secret
+    blanked (an error may quote what a server echoed, a token included)."""
+    hint = getattr(exc, "hint", None)
+    return redact(f"error: {exc}" + (f"\nhint: {hint}" if hint else ""))
 
 
 def print_json(value: Any) -> None:

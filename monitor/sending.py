@@ -7,6 +7,13 @@ digest split over several Slack messages, after each message). A crash or an out
 rest pending, and the next run sends only that. The one window left is a crash between the
 server's acceptance and that commit (milliseconds): the message is then sent again, with the
 same Message-ID, which mail systems use to recognise a repeat.
+
+One delivery's failure is its own. Its contents are built and rendered inside its error
+boundary: a digest that cannot be made (a value no renderer can show, a bug) is recorded with
+the error, logged with its traceback, and tried again in the next runs, up to
+``delivery_max_attempts``; then it is given up on (``failed``, its calls released for a later
+digest) and reported. A transport's fault (server down, login or token refused) is no
+delivery's: its deliveries wait, however many runs it takes, and are not counted.
 """
 
 from __future__ import annotations
@@ -19,25 +26,29 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from monitor import redaction
 from monitor.config import Settings
 from monitor.digests import Taxonomy, digest_of, entries_of, materials, plan_digests
+from monitor.errors import StoreError
 from monitor.notices import plan_notices
 from monitor.store import ledger
 from monitor.store.db import Store
-from monitor.store.subscribers import list_subscribers
+from monitor.store.subscribers import list_subscribers, shown
 from monitor.store.tables import Delivery, Subscriber, utc
 from notifications import mail, slack
 from notifications.digest import Digest, Notice
-from notifications.errors import DeliveryError, TransportError
+from notifications.errors import DeliveryError, MessageError, TransportError
 from notifications.registry import destination
 from notifications.smtp import SmtpConfig, SmtpSender
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass
@@ -46,7 +57,11 @@ class SendReport:
     messages: int = 0
     failed: int = 0  # refused for good
     deferred: int = 0  # left pending for the next run
-    errors: list[str] = field(default_factory=list)
+    given_up: int = 0  # failed by its own fault too many times: failed, its calls released
+    errors: list[str] = field(default_factory=list)  # one line each, secrets blanked
+
+
+Contents = Digest | Notice | Exception  # an exception: what building it raised
 
 
 class Outbox:
@@ -182,6 +197,10 @@ def send_pending(
     if not todo:
         return report
     subscribers = {s.id: s for s in list_subscribers(store, ids={d.subscriber_id for d in todo})}
+    redaction.remember(*settings.secrets)
+    for subscriber in subscribers.values():
+        if destination(subscriber.kind).secret:
+            redaction.remember(*redaction.webhook_secrets(subscriber.address))
     contents = _contents(store, settings, todo, subscribers)
     lanes: dict[str, queue.SimpleQueue[Delivery]] = {}
     for delivery in todo:
@@ -189,10 +208,11 @@ def send_pending(
         assert delivery.id is not None
         if not subscriber.active:
             ledger.mark_error(store, delivery.id, "unsubscribed before it was sent",
-                              permanent=True)  # fmt: skip
+                              permanent=True, counted=False)  # fmt: skip
             continue
         lanes.setdefault(destination(subscriber.kind).channel, queue.SimpleQueue()).put(delivery)
     lock = threading.Lock()
+    crashed: list[BaseException] = []
 
     def drain(lane: queue.SimpleQueue[Delivery]) -> None:
         while True:
@@ -206,68 +226,132 @@ def send_pending(
                 with lock:
                     report.deferred += 1
                 continue
-            _send_one(store, outbox, subscriber, delivery, contents[delivery.id], now,
-                      report, lock)  # fmt: skip
+            one = Attempt(store, outbox, subscriber, delivery, now, report, lock,
+                          settings.delivery_max_attempts)  # fmt: skip
+            one.send(contents[delivery.id])
+
+    def lane_thread(lane: queue.SimpleQueue[Delivery]) -> None:
+        try:
+            drain(lane)
+        except BaseException as exc:  # the ledger itself failed: the run fails, in the caller
+            crashed.append(exc)
 
     width = {mail.CHANNEL: settings.send_connections}  # other channels: one thread, in order
-    threads = [threading.Thread(target=drain, args=(lane,), name=f"send-{route}-{n}")
+    threads = [threading.Thread(target=lane_thread, args=(lane,), name=f"send-{route}-{n}")
                for route, lane in lanes.items() for n in range(width.get(route, 1))]  # fmt: skip
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if crashed:
+        raise crashed[0]
     return report
 
 
-def _send_one(
-    store: Store,
-    outbox: Outbox,
-    subscriber: Subscriber,
-    delivery: Delivery,
-    content: Digest | Notice,
-    now: datetime,
-    report: SendReport,
-    lock: threading.Lock,
-) -> None:
-    """One delivery's error boundary: its failure is recorded and the others carry on."""
-    assert delivery.id is not None
-    delivery_id = delivery.id
+@dataclass
+class Attempt:
+    """One delivery's try, and its error boundary: whatever goes wrong is recorded on it, and
+    the others carry on. Only the ledger failing (StoreError) stops the run."""
 
-    def on_part(parts: int) -> None:
-        ledger.mark_part(store, delivery_id, parts)
+    store: Store
+    outbox: Outbox
+    subscriber: Subscriber
+    delivery: Delivery
+    now: datetime
+    report: SendReport
+    lock: threading.Lock
+    max_attempts: int
 
-    try:
-        parts, mid = deliver(outbox, subscriber, delivery, content, now, on_part)
-    except DeliveryError as exc:
+    @property
+    def id(self) -> int:
+        assert self.delivery.id is not None
+        return self.delivery.id
+
+    @property
+    def keys(self) -> str:
+        """For log lines: which delivery, whose, through what."""
+        return f"delivery={self.id} subscriber={self.subscriber.id} channel={self.subscriber.kind}"
+
+    @property
+    def named(self) -> str:
+        """For people: the delivery and its subscriber as safe to show."""
+        d, s = self.delivery, self.subscriber
+        return (f"delivery {d.id} ({d.kind} {d.period}) to subscriber {s.id} "
+                f"({s.kind} {shown(s.kind, s.address)})")  # fmt: skip
+
+    def send(self, content: Contents) -> None:
+        try:
+            if isinstance(content, Exception):
+                raise content
+            parts, mid = deliver(self.outbox, self.subscriber, self.delivery, content, self.now,
+                                 lambda n: ledger.mark_part(self.store, self.id, n))  # fmt: skip
+        except StoreError:
+            raise
+        except MessageError as exc:  # this message alone was refused: as good as a bug of ours
+            self.own_fault(f"refused: {exc}", exc.hint, None)
+            return
+        except DeliveryError as exc:
+            self.refused(exc)
+            return
+        except Exception as exc:  # building, rendering or sending it hit a bug
+            self.own_fault(f"could not be made or sent: {exc.__class__.__name__}: {exc}",
+                           "This is a bug of funding-monitor: please report it with the "
+                           "traceback from the log.", exc)  # fmt: skip
+            return
+        ledger.mark_sent(self.store, self.id, self.now, parts_sent=parts, message_id=mid)
+        with self.lock:
+            self.report.sent += 1
+            self.report.messages += parts - self.delivery.parts_sent
+        logger.info("delivery sent %s kind=%s items=%d", self.keys, self.delivery.kind,
+                    self.delivery.items)  # fmt: skip
+
+    def refused(self, exc: DeliveryError) -> None:
+        """The transport's fault (wait; its other deliveries too) or the recipient's (failed,
+        its calls released). Neither counts as an attempt of this delivery."""
         permanent = not exc.retry
-        ledger.mark_error(store, delivery_id, str(exc), permanent=permanent)
-        where = f"delivery={delivery_id} subscriber={subscriber.id} channel={subscriber.kind}"
-        with lock:
-            report.errors.append(f"{where}: {exc}")
+        message = _line(f"{exc}" + (f"; hint: {exc.hint}" if exc.hint else ""))
+        ledger.mark_error(self.store, self.id, message, permanent=permanent, counted=False)
+        with self.lock:
+            self.report.errors.append(f"{self.named}: {message}")
             if permanent:
-                report.failed += 1
+                self.report.failed += 1
             else:
-                report.deferred += 1
-                outbox.down[transport(subscriber)] = str(exc)
+                self.report.deferred += 1
+                self.outbox.down[transport(self.subscriber)] = message
         logger.warning("delivery %s %s error=%s", "refused" if permanent else "deferred",
-                       where, exc)  # fmt: skip
-        return
-    except Exception as exc:  # job boundary: one delivery's bug must not stop the others
-        logger.exception("delivery crashed delivery=%s subscriber=%s", delivery_id,
-                         subscriber.id)  # fmt: skip
-        ledger.mark_error(store, delivery_id, f"{exc.__class__.__name__}: {exc}", permanent=False)
-        with lock:
-            report.deferred += 1
-            report.errors.append(f"delivery={delivery_id}: {exc.__class__.__name__}: {exc}")
-        return
-    ledger.mark_sent(store, delivery_id, now, parts_sent=parts, message_id=mid)
-    with lock:
-        report.sent += 1
-        report.messages += parts - delivery.parts_sent
-    logger.info(
-        "delivery sent delivery=%s subscriber=%s channel=%s kind=%s items=%d",
-        delivery_id, subscriber.id, subscriber.kind, delivery.kind, delivery.items,
-    )  # fmt: skip
+                       self.keys, _line(str(exc)))  # fmt: skip
+
+    def own_fault(self, what: str, hint: str, exc: Exception | None) -> None:
+        """This delivery failed by itself: counted; given up on at the cap."""
+        attempt = self.delivery.attempts + 1
+        give_up = attempt >= self.max_attempts
+        if give_up:
+            after = f"given up after {attempt} attempts" + (
+                "; its calls are released for a later digest" if self.delivery.kind == "digest"
+                else "")  # fmt: skip
+        else:
+            after = f"attempt {attempt} of {self.max_attempts}, tried again in the next run"
+        message = _line(f"{self.named} {what}; {after}. {hint}")
+        ledger.mark_error(self.store, self.id, message, permanent=give_up)
+        with self.lock:
+            self.report.errors.append(message)
+            if give_up:
+                self.report.given_up += 1
+            else:
+                self.report.deferred += 1
+        if exc is not None:
+            logger.error("delivery crashed %s attempt=%d error=%s", self.keys, attempt,
+                         _line(f"{exc.__class__.__name__}: {exc}"), exc_info=exc)  # fmt: skip
+        else:
+            logger.error("delivery refused as malformed %s attempt=%d error=%s", self.keys,
+                         attempt, _line(what))  # fmt: skip
+        if give_up:
+            logger.error("delivery given up %s attempts=%d", self.keys, attempt)
+
+
+def _line(text: str) -> str:
+    """One line (a message must not forge log or output lines), every secret blanked."""
+    return redaction.redact(" ".join(text.split()))
 
 
 def _contents(
@@ -275,12 +359,15 @@ def _contents(
     settings: Settings,
     todo: list[Delivery],
     subscribers: dict[int | None, Subscriber],
-) -> dict[int, Digest | Notice]:
-    """Each pending delivery's content, rebuilt from the ledger as of when it was planned."""
+) -> dict[int, Contents]:
+    """Each pending delivery's content, rebuilt from the ledger as of when it was planned, or
+    the exception that building it raised (it fails alone, in its ``Attempt``). The calls of
+    the deliveries planned together are read together; when that fails, each delivery reads
+    its own, so that one bad call fails only the digests that hold it."""
     digests = [d for d in todo if d.kind == "digest"]
     rows = ledger.entries(store, [d.id for d in digests if d.id is not None])
     taxonomy = Taxonomy.load(store)
-    contents: dict[int, Digest | Notice] = {}
+    contents: dict[int, Contents] = {}
     by_time: dict[datetime, list[Delivery]] = {}
     for d in digests:
         planned = utc(d.planned_at)
@@ -288,16 +375,30 @@ def _contents(
         by_time.setdefault(planned, []).append(d)
     for planned, group in by_time.items():
         entries = {d.id: entries_of(rows.get(d.id or 0, [])) for d in group}
-        items, changes = materials(store, [e for es in entries.values() for e in es], planned)
+        shared = _built(materials, store, [e for es in entries.values() for e in es], planned)
         for d in group:
             assert d.id is not None
-            contents[d.id] = digest_of(d, subscribers[d.subscriber_id], entries[d.id], items,
-                                       changes, settings=settings, taxonomy=taxonomy,
-                                       now=planned, period=d.period)  # fmt: skip
+            own = entries[d.id]
+            found = shared if not isinstance(shared, Exception) else _built(
+                materials, store, own, planned)  # fmt: skip
+            contents[d.id] = found if isinstance(found, Exception) else _built(
+                digest_of, d, subscribers[d.subscriber_id], own, *found, settings=settings,
+                taxonomy=taxonomy, now=planned, period=d.period)  # fmt: skip
     for d in todo:
         if d.kind == "notice" and d.id is not None:
-            contents[d.id] = notice_of(d, subscribers[d.subscriber_id], settings)
+            contents[d.id] = _built(notice_of, d, subscribers[d.subscriber_id], settings)
     return contents
+
+
+def _built(make: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | Exception:
+    """``make(*args, **kwargs)``, or the exception it raised (the ledger failing is the run's,
+    not one delivery's, and is raised)."""
+    try:
+        return make(*args, **kwargs)
+    except StoreError:
+        raise
+    except Exception as exc:  # the delivery's error boundary, completed in Attempt.send
+        return exc
 
 
 def send_due(

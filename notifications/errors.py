@@ -1,12 +1,15 @@
 """Errors of the notifications wing.
 
     DeliveryError          a digest or notice could not be delivered
-    ├── TransportError     the server or API is unreachable, busy or refused for now: retry later
+    ├── TransportError     the server or API is unreachable, busy, or refuses our credentials
+    │                      (an SMTP login, a Slack token): every delivery through it waits
     ├── RecipientError     this recipient is refused for good (bad address, unknown channel)
+    ├── MessageError       this one message was refused (malformed, too long): it alone is
+    │                      retried, up to a cap, while the others go through
     └── DestinationError   an address, channel or webhook URL is malformed (caught before storing)
 
-Each carries the channel, the recipient as safe to show (never a token or a webhook secret) and a
-hint an operator can act on.
+Each carries the channel, the recipient as safe to show (never a token, a webhook secret or a
+server's answer that could echo one) and a hint an operator can act on.
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ class TransportError(DeliveryError):
 
 class RecipientError(DeliveryError):
     default_hint = "Fix or remove the subscriber with `funding-monitor subscribers edit|remove`."
+
+
+class MessageError(DeliveryError):
+    default_hint = (
+        "The message built for this delivery was refused: a bug of funding-monitor; please "
+        "report it with this error."
+    )
+    retry = True
 
 
 class DestinationError(DeliveryError):

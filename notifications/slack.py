@@ -22,7 +22,13 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from notifications.digest import OTHER_AREA, Digest, Item, Notice
-from notifications.errors import DestinationError, RecipientError, TransportError
+from notifications.errors import (
+    DeliveryError,
+    DestinationError,
+    MessageError,
+    RecipientError,
+    TransportError,
+)
 from notifications.wording import Words
 
 CHANNEL = "slack"
@@ -33,10 +39,26 @@ _MARKS = re.compile(r"([*_~`])")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 _CHANNEL_NAME = re.compile(r"^#[a-z0-9][a-z0-9_\-]{0,79}$")
-# Fatal for this destination; anything else (ratelimited, internal_error, timeouts) is retried.
-_PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth",
-              "account_inactive", "token_revoked", "no_service", "channel_is_archived",
-              "missing_scope", "not_authed", "invalid_token", "action_prohibited"}  # fmt: skip
+# How the Web API's error codes are sorted. The token's faults are the transport's: every
+# channel posted to with it would fail the same way, so the deliveries wait, as for an SMTP
+# login refusal. Anything not listed (ratelimited, internal_error, timeouts) is retried too.
+_TOKEN_FAULTS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "invalid_token",
+                 "account_inactive", "missing_scope", "no_permission", "ekm_access_denied",
+                 "not_allowed_token_type", "team_access_not_granted"}  # fmt: skip
+# This channel refuses for good.
+_RECIPIENT_FAULTS = {"channel_not_found", "not_in_channel", "is_archived", "channel_is_archived",
+                     "restricted_action", "restricted_action_read_only_channel",
+                     "action_prohibited"}  # fmt: skip
+# This one message is refused (ours is malformed): it alone is retried, up to a cap.
+_MESSAGE_FAULTS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "no_text",
+                   "too_many_attachments", "invalid_arguments", "invalid_attachments",
+                   "invalid_payload", "too_many_blocks"}  # fmt: skip
+# A webhook URL is its own credential: when it is revoked or its channel gone, that subscriber
+# alone is refused for good.
+_WEBHOOK_GONE = {"invalid_token", "no_service", "no_team", "team_disabled", "channel_not_found",
+                 "channel_is_archived", "action_prohibited", "no_active_hooks",
+                 "posting_to_general_channel_denied", "user_not_found"}  # fmt: skip
+_CODE = re.compile(r"[a-z0-9_]{1,80}")
 
 
 @dataclass(frozen=True)
@@ -196,23 +218,55 @@ def webhook_client(url: str, *, retries: int = 3, timeout: int = 30) -> WebhookC
 
 
 def post(client: WebClient, channel: str, message: SlackMessage) -> str:
-    """chat.postMessage; returns the message's ts. Raises RecipientError / TransportError."""
+    """chat.postMessage; returns the message's ts. Raises TransportError (the API or the token
+    failed: retry later), RecipientError (this channel refuses for good) or MessageError (this
+    message is malformed). The API's answer is never quoted beyond its error code: it may echo
+    the token."""
     try:
         response = client.chat_postMessage(channel=channel, text=message.text,
                                            blocks=list(message.blocks), unfurl_links=False,
                                            unfurl_media=False, link_names=False)  # fmt: skip
     except SlackApiError as exc:
-        error = str(exc.response.get("error", "")) if exc.response is not None else ""
-        kind = RecipientError if error in _PERMANENT else TransportError
-        raise kind(f"Slack refused the message to {channel}: {error or exc}", channel=CHANNEL,
-                   hint=_hint(error)) from None  # fmt: skip
+        raise _refusal(channel, exc) from None
     except (SlackClientError, OSError) as exc:
         raise TransportError(f"cannot reach the Slack Web API: {exc.__class__.__name__}: {exc}",
                              channel=CHANNEL) from None  # fmt: skip
     return str(response.get("ts", ""))
 
 
+def _refusal(channel: str, exc: SlackApiError) -> DeliveryError:
+    """The error a refusal of the Web API stands for, named by its error code alone."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    code = error_code(data.get("error") if isinstance(data, dict) else None)
+    if not code:
+        status = getattr(response, "status_code", "?")
+        return TransportError(f"Slack answered HTTP {status} without an error code when posting "
+                              f"to {channel}", channel=CHANNEL)  # fmt: skip
+    if code in _TOKEN_FAULTS:
+        return TransportError(f"Slack refused the bot token ({code}) posting to {channel}; "
+                              "every Slack channel waits for the next run",
+                              channel=CHANNEL, hint=_hint(code))  # fmt: skip
+    kind: type[DeliveryError] = TransportError
+    if code in _RECIPIENT_FAULTS:
+        kind = RecipientError
+    elif code in _MESSAGE_FAULTS:
+        kind = MessageError
+    return kind(f"Slack refused the message to {channel}: {code}", channel=CHANNEL,
+                hint=_hint(code))  # fmt: skip
+
+
+def error_code(value: object) -> str:
+    """A Slack error code (``invalid_auth``) as safe to show, or "" for anything else: a
+    server may put whatever it likes there, the token included."""
+    text = value.strip() if isinstance(value, str) else ""
+    return text if _CODE.fullmatch(text) else ""
+
+
 def post_webhook(client: WebhookClient, message: SlackMessage) -> None:
+    """Post through an incoming webhook. Raises TransportError, RecipientError (the webhook is
+    gone) or MessageError; never with its URL's secret path or the server's answer beyond an
+    error code."""
     where = safe_webhook(client.url)
     try:
         response = client.send(text=message.text, blocks=list(message.blocks),
@@ -222,21 +276,27 @@ def post_webhook(client: WebhookClient, message: SlackMessage) -> None:
                              f"{exc.__class__.__name__}", channel=CHANNEL) from None  # fmt: skip
     if response.status_code == 200:
         return
-    body = (response.body or "")[:200]
-    permanent = response.status_code in (403, 404, 410) or body in _PERMANENT
-    kind = RecipientError if permanent else TransportError
-    raise kind(f"Slack webhook {where} answered {response.status_code}: {body}", channel=CHANNEL)
+    code = error_code(response.body)
+    said = code or f"an answer of {len(response.body or '')} characters"
+    kind: type[DeliveryError] = TransportError
+    if response.status_code in (403, 404, 410) or code in _WEBHOOK_GONE:
+        kind = RecipientError
+    elif code in _MESSAGE_FAULTS:
+        kind = MessageError
+    hint = None if kind is RecipientError else _hint(code)  # a webhook has no bot to invite
+    raise kind(f"Slack webhook {where} answered {response.status_code}: {said}", channel=CHANNEL,
+               hint=hint)  # fmt: skip
 
 
 def _hint(error: str) -> str | None:
     if error in ("not_in_channel", "channel_not_found"):
         return "Invite the bot to the channel (/invite @bot) or fix the channel id."
-    if error in (
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "invalid_token",
-        "account_inactive",
-    ):
-        return "Check FUNDING_MONITOR_SLACK_TOKEN (a bot token with chat:write)."
+    if error == "missing_scope":
+        return ("Give the Slack app the chat:write scope and reinstall it, then set the new "
+                "FUNDING_MONITOR_SLACK_TOKEN; the deliveries wait for the next run.")  # fmt: skip
+    if error in _TOKEN_FAULTS:
+        return ("Check FUNDING_MONITOR_SLACK_TOKEN (a bot token, xoxb-…, with chat:write); the "
+                "deliveries wait for the next run.")  # fmt: skip
+    if error in _MESSAGE_FAULTS:
+        return MessageError.default_hint
     return None

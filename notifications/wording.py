@@ -3,6 +3,7 @@ formatted for the language with Babel. Pure."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -96,6 +97,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 _LOCALES = {"en": "en_GB", "sv": "sv_SE"}
+LARGEST_AMOUNT = 1e15  # no budget comes near: beyond it a value is a mistake, shown as unknown
 
 
 class Words:
@@ -130,7 +132,9 @@ class Words:
         return "; ".join(self.when(v) for v in values if isinstance(v, datetime))
 
     def money(self, amount: float | None, currency: str | None) -> str:
-        if amount is None:
+        """An amount in the language's format; "unknown" when there is none, or when it is
+        not a number any call could have (infinite, NaN, a thousand trillion or more)."""
+        if amount is None or not math.isfinite(amount) or abs(amount) >= LARGEST_AMOUNT:
             return self("unknown")
         return _money(amount, currency or "", self.locale)
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, delete, select
 
+from monitor.redaction import redact
 from monitor.store.db import Store
 from monitor.store.tables import JobState
 
@@ -56,7 +57,8 @@ def job_started(store: Store, job_id: str, at: datetime, holder: str) -> None:
 
 
 def job_finished(store: Store, job_id: str, at: datetime, outcome: str, summary: str) -> None:
-    _update(store, job_id, last_finished_at=at, last_outcome=outcome, last_summary=summary)
+    _update(store, job_id, last_finished_at=at, last_outcome=outcome,
+            last_summary=redact(summary))  # fmt: skip
 
 
 def list_jobs(store: Store) -> list[JobState]:

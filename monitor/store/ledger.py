@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 
+from monitor.redaction import redact
 from monitor.store.db import Store
 from monitor.store.tables import Announcement, Delivery, utc
 
@@ -164,12 +165,17 @@ def mark_sent(
          message_id=message_id, error=None)  # fmt: skip
 
 
-def mark_error(store: Store, delivery_id: int, error: str, *, permanent: bool) -> None:
-    """A failed attempt. Transient: stays pending for the next run. Permanent: failed, and its
-    calls are released so that a corrected subscriber gets them in a later digest."""
+def mark_error(
+    store: Store, delivery_id: int, error: str, *, permanent: bool, counted: bool = True
+) -> None:
+    """A failed attempt, its error stored with every secret blanked. Transient: stays pending
+    for the next run. Permanent: failed, and its calls are released so that a corrected
+    subscriber gets them in a later digest. ``counted``: the delivery's own failure, which
+    ``attempts`` counts (a transport's outage or a refused recipient is not)."""
     with store.session() as session:
-        values: dict[str, Any] = {"error": error[:2000],
-                                  "attempts": col(Delivery.attempts) + 1}  # fmt: skip
+        values: dict[str, Any] = {"error": redact(error)[:2000]}
+        if counted:
+            values["attempts"] = col(Delivery.attempts) + 1
         if permanent:
             values["status"] = "failed"
             session.execute(

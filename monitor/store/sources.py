@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from monitor.errors import ConfigError
+from monitor.redaction import redact
 from monitor.store.db import Store
 from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source, SourceEvent
 from sources.http import CachedResponse
@@ -187,6 +188,7 @@ def finish_run(
     now = datetime.now(UTC)
     counts = counts or RunCounts()
     outcome = "error" if error else "ok"
+    error = redact(error) if error else error  # an error may quote what a server echoed
     run_values = {
         "finished_at": now, "outcome": outcome, "error": error, "warnings": list(warnings),
         "new": counts.new, "updated": counts.updated, "unchanged": counts.unchanged,

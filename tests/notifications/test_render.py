@@ -38,6 +38,17 @@ def test_babel_formats_dates_and_money_for_the_language() -> None:
     assert Words("sv", "Europe/Stockholm").money(None, None) == "ej angiven"
 
 
+@pytest.mark.parametrize("budget", [float("inf"), float("-inf"), float("nan"), 1e300])
+def test_a_budget_no_call_could_have_is_shown_as_unknown_in_every_format(budget: float) -> None:
+    for language, unknown in (("en", "not given"), ("sv", "ej angiven")):
+        assert Words(language, "UTC").money(budget, "EUR") == unknown
+    poisoned = digest(item(budget=budget), item(2))
+    blocks = [m.blocks for m in slack.render_digest(poisoned)]
+    for text in (mail.render_text(poisoned), mail.render_html(poisoned),
+                 json.dumps(blocks, ensure_ascii=False)):  # fmt: skip
+        assert "Budget: not given" in text and "€15,000,000" in text  # the other call's
+
+
 def test_text_part_in_swedish_shows_swedish_headings_around_the_calls_own_text() -> None:
     text = mail.render_text(digest(language="sv"))
     assert "Nya utlysningar" in text and "Sista ansökningsdag: ons 2 sep. 2026, 17:00 CEST" in text

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from notifications import slack
-from notifications.errors import RecipientError, TransportError
+from notifications.errors import MessageError, RecipientError, TransportError
 from tests.httpserver import Reply, ScriptedServer, scripted_server
 from tests.notifications.samples import digest, item
 
@@ -69,6 +69,42 @@ def test_refusals_are_permanent_or_transient(api: ScriptedServer) -> None:
         slack.post(client, "C0123ABCD", message)
 
 
+@pytest.mark.parametrize("code", ["invalid_auth", "not_authed", "token_revoked",
+                                  "account_inactive", "missing_scope"])  # fmt: skip
+def test_a_refused_token_is_the_transports_fault_and_its_echo_is_never_quoted(
+    api: ScriptedServer, code: str
+) -> None:
+    echo = {"ok": False, "error": code, "echo": f"Bearer {TOKEN}", "provided": TOKEN}
+    api.add("POST", POST, Reply(200, json.dumps(echo).encode()))
+    client = slack.web_client(TOKEN, api.url + "/api/", retries=0)
+    [message] = slack.render_digest(digest())
+    with pytest.raises(TransportError, match=code) as info:
+        slack.post(client, "C0123ABCD", message)
+    assert "FUNDING_MONITOR_SLACK_TOKEN" in (info.value.hint or "")
+    assert TOKEN not in str(info.value) and "Bearer" not in str(info.value)
+
+
+@pytest.mark.parametrize("body", [{"ok": False, "error": f"invalid_auth: Bearer {TOKEN}"},
+                                  {"ok": False, "detail": f"Bearer {TOKEN}"}])  # fmt: skip
+def test_an_answer_without_a_plain_error_code_is_not_quoted(
+    api: ScriptedServer, body: dict[str, object]
+) -> None:
+    api.add("POST", POST, Reply(200, json.dumps(body).encode()))
+    client = slack.web_client(TOKEN, api.url + "/api/", retries=0)
+    [message] = slack.render_digest(digest())
+    with pytest.raises(TransportError, match="without an error code") as info:
+        slack.post(client, "C0123ABCD", message)
+    assert TOKEN not in str(info.value)
+
+
+def test_a_malformed_message_is_refused_alone(api: ScriptedServer) -> None:
+    api.add("POST", POST, Reply(200, b'{"ok": false, "error": "invalid_blocks"}'))
+    client = slack.web_client(TOKEN, api.url + "/api/", retries=0)
+    [message] = slack.render_digest(digest())
+    with pytest.raises(MessageError, match="invalid_blocks"):
+        slack.post(client, "C0123ABCD", message)
+
+
 def test_unreachable_api_is_transient_and_never_shows_the_token() -> None:
     client = slack.web_client(TOKEN, "http://127.0.0.1:9/api/", timeout=2)
     [message] = slack.render_digest(digest())
@@ -97,3 +133,13 @@ def test_webhook_gone_is_permanent_and_hides_its_secret(api: ScriptedServer) -> 
     with pytest.raises(RecipientError) as info:
         slack.post_webhook(client, message)
     assert "secret" not in str(info.value) and "404" in str(info.value)
+
+
+def test_a_webhook_answer_that_echoes_its_url_is_not_quoted(api: ScriptedServer) -> None:
+    url = api.url + "/services/T0/B0/secret"
+    api.add("POST", "/services/T0/B0/secret", Reply(500, f"oops at {url}".encode(), {}))
+    client = slack.webhook_client(url, retries=0)
+    [message] = slack.render_digest(digest())
+    with pytest.raises(TransportError) as info:
+        slack.post_webhook(client, message)
+    assert "secret" not in str(info.value) and "500" in str(info.value)
