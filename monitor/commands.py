@@ -245,7 +245,9 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
         reports = fetch_with_progress(store, sources, http, settings)
     for report in reports:
         print(output.report_line(report))
-    return 0 if all(r.ok for r in reports) else 1
+    if any(not r.ok and not r.busy for r in reports):
+        return 1
+    return 3 if any(r.busy for r in reports) else 0
 
 
 def fetch_with_progress(

@@ -23,6 +23,7 @@ import httpx
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.parse_pool import ParsePool, parse_isolated
+from monitor.source_locks import SourceLocks, lock_all
 from monitor.store.calls import Listing, upsert_calls, upsert_listings
 from monitor.store.db import Store
 from monitor.store.sources import (
@@ -31,8 +32,10 @@ from monitor.store.sources import (
     StoreCache,
     cached_responses,
     cancel_runs,
+    fail_dead_runs,
     finish_ok_runs,
     finish_run,
+    running_runs,
     start_runs,
 )
 from monitor.store.tables import Source
@@ -59,6 +62,7 @@ class SourceReport:
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     items: int = 0
+    busy: bool = False  # another process was running this source: left out, health untouched
 
 
 @dataclass(frozen=True)
@@ -246,11 +250,71 @@ def run_sources(
     """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
     Every payload is parsed in another process (``monitor.parse_pool``): with more than one
     source and ``parse_processes``, a pool of that many; else a process of its own each.
-    Once ``stop`` is set, sources not yet started are left out (their runs closed as
-    ``cancelled``, health untouched) and those under way finish. Reports come back in the
-    order of ``sources``, without the left-out ones."""
+    Each source is locked for the run (``monitor.source_locks``): one that another process is
+    running is reported busy and left out; a run of a taken source still marked running is a
+    dead process's and is closed as failed first. Once ``stop`` is set, sources not yet
+    started are left out (their runs closed as ``cancelled``, health untouched) and those
+    under way finish. Reports come back in the order of ``sources``, without the left-out
+    ones."""
     now = now or datetime.now(UTC)
     sources = list(sources)
+    reports: dict[int, SourceReport] = {}
+    with SourceLocks(store) as locks:
+        taken, busy = lock_all(locks, [_source_id(source) for source in sources])
+        for source in sources:
+            if source.id in busy:
+                reports[id(source)] = _busy(source, busy[source.id])
+                if on_done:
+                    on_done(reports[id(source)])
+        dead = [run_id for run_id, _ in running_runs(store, taken)] if taken else []
+        if dead:
+            logger.warning("fetch runs of dead processes closed as failed runs=%d", len(dead))
+            fail_dead_runs(store, dead, unhealthy_after)
+        runnable = [source for source in sources if source.id not in busy]
+        reports.update(_run_locked(
+            store, runnable, http, now, locks, on_start, on_done, workers, budget,
+            unhealthy_after, parse_processes, stop,
+        ))  # fmt: skip
+    return [reports[id(source)] for source in sources if id(source) in reports]
+
+
+def close_dead_runs(store: Store, unhealthy_after: int = 2) -> int:
+    """Close as failed every run still marked running whose source nobody holds: its process
+    died. Returns how many (``serve`` calls it when it starts to lead)."""
+    with SourceLocks(store) as locks:
+        dead = [run for run, source_id in running_runs(store) if locks.acquire(source_id)]
+        fail_dead_runs(store, dead, unhealthy_after)
+    return len(dead)
+
+
+def _busy(source: Source, holder: str) -> SourceReport:
+    logger.warning("source busy source=%s holder=%s", source.name, holder)
+    return SourceReport(
+        source.name, False, busy=True,
+        error=f"source {source.name!r}: busy: {holder} is running it; left out of this run",
+        hint="Another fetch of this source is under way (`status` shows serve's jobs); it "
+        "will be stored by that run. Try again when it is done.",
+    )  # fmt: skip
+
+
+def _run_locked(
+    store: Store,
+    sources: list[Source],
+    http: HttpClient,
+    now: datetime,
+    locks: SourceLocks,
+    on_start: Callable[[Source], None] | None,
+    on_done: Callable[[SourceReport], None] | None,
+    workers: int,
+    budget: float | None,
+    unhealthy_after: int,
+    parse_processes: int,
+    stop: threading.Event | None,
+) -> dict[int, SourceReport]:
+    """``run_sources`` for the sources this run holds the locks of; each lock goes as soon as
+    its source's outcome is committed."""
+    if not sources:
+        return {}
     runs = dict(zip(map(id, sources), start_runs(store, sources, now), strict=True))
     known = cached_responses(store, [source.url for source in sources])
     reports: dict[int, SourceReport] = {}
@@ -275,7 +339,8 @@ def run_sources(
             for (source, _, _), report in zip(
                 batch, store_batch(store, batch, now, unhealthy_after), strict=True
             ):
+                locks.release(_source_id(source))
                 reports[id(source)] = report
                 if on_done:
                     on_done(report)
-    return [reports[id(source)] for source in sources if id(source) in reports]
+    return reports

@@ -89,9 +89,9 @@ def fetch_and_tag(
     """Fetch the sources, then tag what is new or changed (``tag_lock`` keeps two taggings of
     one process from overlapping)."""
     reports = fetch_sources(store, settings, sources, http, stop=stop)
-    failed = [r for r in reports if not r.ok]
+    failed = [r for r in reports if not r.ok and not r.busy]
     fields: dict[str, object] = {
-        "sources": len(reports), "failed": len(failed),
+        "sources": len(reports), "failed": len(failed), "busy": sum(r.busy for r in reports),
         **{k: sum(getattr(r.counts, k) for r in reports) for k in ("new", "updated", "unseen")},
     }  # fmt: skip
     outcome = Outcome(not failed, fields, [f"{r.source}: {r.error}" for r in failed],

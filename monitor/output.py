@@ -213,6 +213,9 @@ def report_line(report: SourceReport) -> str:
             f"unseen={c.unseen} errors=0 ({report.seconds:.1f}s)"
         )
         return line + "".join(f"\n  warning: {w}" for w in report.warnings)
+    if report.busy:
+        return f"{report.source}: BUSY: {report.error}" + (
+            f"\n  hint: {report.hint}" if report.hint else "")  # fmt: skip
     line = f"{report.source}: FAILED errors=1: {report.error}"
     return line + (f"\n  hint: {report.hint}" if report.hint else "")
 

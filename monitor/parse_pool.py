@@ -173,7 +173,9 @@ def parse_alone(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
     function (it may be sent by reference)."""
     context = start_context()
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(send, parse, result, now), daemon=True)
+    process = context.Process(  # type: ignore[attr-defined]
+        target=_child, args=(send, parse, result, now), daemon=True
+    )
     process.start()
     send.close()
     try:

@@ -40,6 +40,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from classifiers.errors import ClassifierError
 from monitor.config import Settings, every_text
 from monitor.errors import MonitorError, StoreError
+from monitor.ingest import close_dead_runs
 from monitor.jobs import Outcome, check_health, fetch_and_tag, polite_http, send_digests
 from monitor.leader import LeaderLock, current_leader, leader_lock
 from monitor.store import jobs as job_store
@@ -252,11 +253,9 @@ def run_job(ctx: Context, job_id: str, work: Callable[[Context], Outcome]) -> No
 def lead(store: Store, settings: Settings, lock: LeaderLock, stop: threading.Event) -> None:
     """Run the jobs while this process holds the lock and is not told to stop; then let the
     running jobs reach a safe point and end."""
-    abandoned = source_store.abandon_runs(
-        store, datetime.now(UTC) - timedelta(seconds=2 * settings.fetch_budget + 60)
-    )
-    if abandoned:
-        logger.warning("fetch runs abandoned runs=%d (their process died)", abandoned)
+    dead = close_dead_runs(store, settings.unhealthy_after)
+    if dead:  # before the jobs are planned: those sources are not due again at once
+        logger.warning("fetch runs of dead processes closed as failed runs=%d", dead)
     with polite_http(settings) as http:
         ctx = Context(store, settings, http, lock)
         scheduler = build_scheduler(ctx)

@@ -214,6 +214,7 @@ def upsert_listings(
     if len(set(ids)) != len(ids):
         raise ValueError("one listing per source")
     with store.joined(session) as session:
+        _claim(session, ids)
         known: dict[int, dict[str, tuple[int, str, Any]]] = {sid: {} for sid in ids}
         for chunk in _chunks(ids):
             columns = (Call.id, Call.source_id, Call.external_id, Call.content_hash,
@@ -255,6 +256,23 @@ def upsert_listings(
         for chunk in _chunks(events):
             session.execute(insert(CallChange), list(chunk))
     return counts
+
+
+def _claim(session: Session, source_ids: Sequence[int]) -> None:
+    """Take the sources' rows before reading their calls, so that two writers of one source
+    (whatever else keeps them apart) follow one another: the second reads what the first
+    committed and finds nothing changed, and no change event is recorded twice. PostgreSQL:
+    row locks in id order (no deadlock between writers of overlapping sets); SQLite: a
+    write first takes the database's write lock, before the transaction reads anything."""
+    ordered = sorted(source_ids)
+    if session.get_bind().dialect.name == "postgresql":
+        for chunk in _chunks(ordered):
+            query = sa_select(col(Source.id)).where(col(Source.id).in_(chunk))
+            session.execute(query.order_by(col(Source.id)).with_for_update())
+    else:
+        first = ordered[:1]
+        session.execute(update(Source).where(col(Source.id).in_(first))
+                        .values(consecutive_failures=Source.consecutive_failures))  # fmt: skip
 
 
 def _with_source(row: dict[str, Any], source_id: int) -> dict[str, Any]:

@@ -159,16 +159,28 @@ def cancel_runs(store: Store, run_ids: Sequence[int], now: datetime) -> None:
                    .values(finished_at=now, outcome="cancelled"))  # fmt: skip
 
 
-def abandon_runs(store: Store, started_before: datetime) -> int:
-    """Close runs still marked running that started before ``started_before``: their process
-    died (a budget bounds every live run). Health is untouched. Returns how many."""
+DEAD_RUN = (
+    "the process fetching this source died before the run finished (killed, crashed or out "
+    "of memory); nothing of that run was stored"
+)
+
+
+def running_runs(store: Store, source_ids: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """(run id, source id) of the runs still marked running, of ``source_ids`` or of all."""
     runs = FetchRun.__table__  # type: ignore[attr-defined]
+    query = select(runs.c.id, runs.c.source_id).where(runs.c.outcome == "running")
+    if source_ids is not None:
+        query = query.where(runs.c.source_id.in_(list(source_ids)))
     with store.session() as tx:
-        result = tx.execute(
-            update(runs).where(runs.c.outcome == "running", runs.c.started_at < started_before)
-            .values(finished_at=datetime.now(UTC), outcome="abandoned")
-        )  # fmt: skip
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return [(run_id, source_id) for run_id, source_id in tx.execute(query.order_by(runs.c.id))]
+
+
+def fail_dead_runs(store: Store, run_ids: Sequence[int], unhealthy_after: int = 2) -> None:
+    """Close runs whose process died as failed: the failure counts for the source's health,
+    and its last run is now, so a scheduler does not fetch it again at once (a payload that
+    kills every process reading it would otherwise be retried in a loop)."""
+    for run_id in run_ids:
+        finish_run(store, run_id, error=DEAD_RUN, unhealthy_after=unhealthy_after)
 
 
 def finish_run(

@@ -200,21 +200,27 @@ def test_sources_carry_their_interval_through_the_cli_and_the_toml(cli, tmp_path
     assert '"every": 21600' in out
 
 
-def test_a_new_leader_closes_the_runs_of_a_dead_process(store: Store) -> None:
-    source = source_store.add_source(store, "eu", "eu-ft", "http://127.0.0.1:9/x", {})
-    old, recent = source_store.start_runs(store, [source, source], NOW)
-    with store.session() as session:
-        from monitor.store.tables import FetchRun
+def test_a_new_leader_closes_the_runs_of_a_dead_process_as_failed(store: Store) -> None:
+    """Two runs left running: one of a source whose lock another process holds (alive), one
+    whose lock is free (its process died). Only the dead one is closed, as a failure."""
+    from monitor.ingest import close_dead_runs
+    from monitor.source_locks import SourceLocks
+    from monitor.store.tables import FetchRun
 
-        row = session.get(FetchRun, recent)
-        assert row is not None
-        row.started_at = NOW + timedelta(hours=1)
-        session.add(row)
-    assert source_store.abandon_runs(store, NOW + timedelta(minutes=30)) == 1
+    dead = source_store.add_source(store, "dead", "eu-ft", "http://127.0.0.1:9/x", {})
+    alive = source_store.add_source(store, "alive", "eu-ft", "http://127.0.0.1:9/y", {})
+    dead_run, alive_run = source_store.start_runs(store, [dead, alive], NOW)
+    with SourceLocks(store, "other:1") as other:
+        assert other.acquire(alive.id)  # type: ignore[arg-type]
+        assert close_dead_runs(store) == 1
     with store.session() as session:
-        assert session.get(FetchRun, old).outcome == "abandoned"  # type: ignore[union-attr]
-        assert session.get(FetchRun, recent).outcome == "running"  # type: ignore[union-attr]
-    assert source_store.get_source(store, "eu").consecutive_failures == 0  # health untouched
+        closed = session.get(FetchRun, dead_run)
+        assert closed is not None and closed.outcome == "error"
+        assert "died before the run finished" in (closed.error or "")
+        assert session.get(FetchRun, alive_run).outcome == "running"  # type: ignore[union-attr]
+    health = source_store.get_source(store, "dead")
+    assert health.consecutive_failures == 1 and health.last_run_at is not None
+    assert source_store.get_source(store, "alive").consecutive_failures == 0
 
 
 def test_a_lock_file_that_cannot_be_made_is_a_clear_error(tmp_path) -> None:
