@@ -115,7 +115,8 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
         shared = {g for g, n in Counter(e["guid"] for e in entries).items() if n > 1}
         left_out: list[int] = []
         for number, entry in enumerate(entries, 1):
-            record = to_record(entry, entry["guid"] in shared, settings, feed, now)
+            record = to_record(entry, entry["guid"] in shared, settings, feed, now,
+                               source=result.source)  # fmt: skip
             if record is None:
                 left_out.append(number)
             else:

@@ -166,7 +166,7 @@ def test_feed_dates_out_of_range_are_dropped(caplog) -> None:
     [record] = feed.parse(FetchResult("rss", (Page("u", 1, data),), settings=settings), now)
     assert record.deadlines == ()
     assert record.title == "Call A" and record.external_id == "g1"
-    assert any("item=g1" in m and "2999" in m for m in _dropped(caplog))
+    assert any("source=rss" in m and "item=g1" in m and "2999" in m for m in _dropped(caplog))
 
 
 # --- URLs -------------------------------------------------------------------------------
