@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     http_timeout: float = Field(
         30.0, gt=0, le=600, description="seconds before a request times out"
     )
+    http_request_deadline: float = Field(
+        60.0, gt=0, le=3600,
+        description="seconds one request may take in all (every attempt, retry wait and the "
+        "whole body): a server that stalls or trickles is cut off then",
+    )  # fmt: skip
     http_attempts: int = Field(4, ge=1, le=10, description="tries per request (retries + 1)")
     http_backoff: float = Field(
         1.0, ge=0, le=300, description="first retry wait in seconds; doubles each time"

@@ -87,6 +87,7 @@ def http_client(settings: Settings, client: httpx.Client | None = None) -> HttpC
         backoff=settings.http_backoff,
         max_wait=settings.http_max_wait,
         limiter=OriginLimiter(settings.fetch_per_origin, settings.fetch_origin_interval),
+        request_deadline=settings.http_request_deadline,
     )
 
 

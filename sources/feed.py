@@ -20,6 +20,7 @@ from sources.errors import FetchError, ParseError
 from sources.http import HttpClient, ResponseCache
 from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
+from sources.reporting import note_left_out
 from sources.settings import Setting, bounded_int, clock_setting, csv_list, zone_setting
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
@@ -121,17 +122,8 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
                 left_out.append(number)
             else:
                 records.setdefault(record.external_id, record)
-        if left_out:
-            logger.warning(
-                "%d of %d items left out: no title or no http(s) link (items %s) on %s",
-                len(left_out), len(entries), _numbers(left_out), page.url,
-            )  # fmt: skip
+        note_left_out(logger, left_out, len(entries), page.url, "no title or no http(s) link")
     return list(records.values())
-
-
-def _numbers(numbers: list[int], shown: int = 10) -> str:
-    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
-    return ", ".join(map(str, numbers[:shown])) + more
 
 
 def to_record(entry: Mapping[str, Any], shared_guid: bool, settings: Mapping[str, Any],

@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urljoin
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from sources.errors import FetchError
-from sources.limits import OriginLimiter, origin
+from sources.limits import OriginLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         limiter: OriginLimiter | None = None,
         deadline: float | None = None,
+        request_deadline: float | None = 60.0,
     ) -> None:
         self.client = client
         self.max_bytes = max_bytes
@@ -103,6 +104,8 @@ class HttpClient:
         self.backoff = backoff
         self.limiter = limiter or OriginLimiter()
         self.deadline = deadline  # time.monotonic() value after which no request starts
+        self.request_deadline = request_deadline  # seconds one request may take in all
+        self._request_until: float | None = None  # that limit, for the request under way
         self.max_wait = max_wait
         self.sleep = sleep
 
@@ -114,16 +117,29 @@ class HttpClient:
         return clone
 
     def _remaining(self, url: str) -> float | None:
-        if self.deadline is None:
-            return None
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+        """Seconds left under the nearer of the source's budget and the request's deadline;
+        FetchError once either has passed."""
+        now = time.monotonic()
+        if self._request_until is not None and self._request_until - now <= 0:
+            raise self._late(url)
+        if self.deadline is not None and self.deadline - now <= 0:
             raise FetchError(
                 "time budget for this source used up",
                 url=url,
                 hint="The server is slow; raise fetch_budget or check the source.",
             )
-        return left
+        limits = [t - now for t in (self.deadline, self._request_until) if t is not None]
+        return min(limits) if limits else None
+
+    def _late(self, url: str, received: int | None = None) -> FetchError:
+        got = f" ({received:,} bytes of the body had come)" if received is not None else ""
+        return FetchError(
+            f"no complete answer within {self.request_deadline:g} s, the request's deadline"
+            f"{got}: the server stalled or sent too slowly",
+            url=url,
+            hint="Try the source again later; raise http_request_deadline if it is genuinely "
+            "this slow. The stored calls were left untouched.",
+        )
 
     def request(self, method: str, url: str, **kwargs: Any) -> Response:
         """Send a request with retries; return the response for any status below 400.
@@ -131,15 +147,18 @@ class HttpClient:
         Raises FetchError for a non-retryable 4xx, a body over ``max_bytes``, or when every
         attempt failed (the last reason is kept).
         """
+        one = copy.copy(self)  # this request's deadline, on the shared connections
+        if self.request_deadline:
+            one._request_until = time.monotonic() + self.request_deadline
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
+            wait=one._wait,
             retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
             sleep=self.sleep,
             reraise=True,
         )
         try:
-            return retrying(self._once, method, url, **kwargs)
+            return retrying(one._once, method, url, **kwargs)
         except _Retryable as exc:
             raise exc.error from exc
 
@@ -174,9 +193,10 @@ class HttpClient:
             if response.status not in (301, 302, 303, 307, 308):
                 return response
             target = urljoin(current, response.headers.get("location", ""))
-            if origin(target)[1] != origin(current)[1] or not target.startswith("http"):
+            problem = redirect_problem(current, target)
+            if problem:
                 raise FetchError(
-                    f"redirected to another host: {target.split('?')[0]}",
+                    f"redirected {problem}: {target.split('?')[0]}",
                     url=url,
                     status=response.status,
                     hint="The source moved; check it and update its --url if the move is genuine.",
@@ -214,6 +234,14 @@ class HttpClient:
                     )
                 content = self._read_capped(raw, url)
                 headers = {k.lower(): v for k, v in raw.headers.items()}
+                if not content and status == 200:
+                    error = FetchError(
+                        "server answered 200 with an empty body",
+                        url=url, status=status,
+                        hint="An empty answer is a broken one, not an empty listing: the stored "
+                        "calls were left untouched (none marked unseen).",
+                    )  # fmt: skip
+                    raise _Retryable(error)
         except httpx.TimeoutException as exc:
             raise _Retryable(FetchError(f"timed out ({type(exc).__name__})", url=url)) from exc
         except httpx.TransportError as exc:
@@ -251,6 +279,8 @@ class HttpClient:
                     hint="Raise http_max_bytes if this is expected.",
                 )
             chunks.append(chunk)
+            if self._request_until is not None and time.monotonic() > self._request_until:
+                raise self._late(url, size)
         return b"".join(chunks)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -259,9 +289,10 @@ class HttpClient:
             wait = exc.retry_after
         else:
             wait = self.backoff * (2 ** (state.attempt_number - 1))
-        remaining = self.deadline - time.monotonic() if self.deadline is not None else None
-        if remaining is not None:
-            wait = min(wait, max(0.0, remaining))
+        now = time.monotonic()
+        limits = [t - now for t in (self.deadline, self._request_until) if t is not None]
+        if limits:
+            wait = min(wait, max(0.0, min(limits)))
         if isinstance(exc, _Retryable) and state.attempt_number < self.attempts:
             logger.warning(
                 "retry url=%s attempt=%d wait=%.2fs reason=%s",
@@ -271,6 +302,30 @@ class HttpClient:
                 exc.error.reason,
             )
         return min(wait, self.max_wait)
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        return None
+
+
+def redirect_problem(current: str, target: str) -> str | None:
+    """Why a redirect from ``current`` to ``target`` must not be followed, or None: it must
+    stay on the same host and port and never leave https (http → https on the default ports
+    is the one change allowed)."""
+    here, there = urlsplit(current), urlsplit(target)
+    if there.scheme not in ("http", "https"):
+        return "to a non-HTTP address"
+    if (there.hostname or "").lower() != (here.hostname or "").lower():
+        return "to another host"
+    if here.scheme == "https" and there.scheme == "http":
+        return "from https to plain http"
+    upgrade = (here.scheme, _port(here), there.scheme, _port(there)) == ("http", 80, "https", 443)
+    if _port(here) != _port(there) and not upgrade:
+        return "to another port"
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -22,6 +22,7 @@ from sources.errors import FetchError, ParseError
 from sources.http import HttpClient, ResponseCache
 from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
+from sources.reporting import note_left_out
 from sources.settings import Setting, bounded_int, choice, clock_setting, zone_setting
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
@@ -37,7 +38,8 @@ def fetch(http: HttpClient, config: SourceConfig, cache: ResponseCache | None) -
     except FetchError as exc:
         raise exc.located(config.name, config.url) from exc
     text = response.content.decode(_charset(response.headers), errors="replace")
-    page = Page(config.url, 1, {"text": text})
+    # Relative links are resolved against where the page was found (after any redirect).
+    page = Page(config.url, 1, {"text": text, "base": response.url})
     return FetchResult(config.name, (page,), {}, dict(config.state), (), config.settings)
 
 
@@ -45,10 +47,11 @@ def items_of(page: Page, settings: Mapping[str, Any], source: str) -> list[dict[
     """The page's items as plain dicts. Raises ParseError when the page cannot be read as
     configured, or holds more than ``max_items``; no match at all is logged (the monitor's
     health check turns the source unhealthy when it used to have items)."""
+    base = page.data.get("base") or page.url
     if settings["mode"] == "css":
-        items = css_items(page.data["text"], page.url, settings, source)
+        items = css_items(page.data["text"], base, settings, source)
     else:
-        items = json_items(page.data["text"], settings, source, page.url)
+        items = json_items(page.data["text"], settings, source, base)
     if len(items) > settings["max_items"]:
         raise ParseError(f"{len(items)} items, more than max_items={settings['max_items']}",
                          source=source, url=page.url)  # fmt: skip
@@ -167,10 +170,14 @@ def parse(result: FetchResult, now: datetime) -> list[CallRecord]:
     settings = result.settings
     records: dict[str, CallRecord] = {}
     for page in result.pages:
-        for item in items_of(page, settings, result.source):
+        items, left_out = items_of(page, settings, result.source), []
+        for number, item in enumerate(items, 1):
             record = to_record(item, settings, now, source=result.source)
-            if record is not None:
+            if record is None:
+                left_out.append(number)
+            else:
                 records.setdefault(record.external_id, record)
+        note_left_out(logger, left_out, len(items), page.url, "no title or no http(s) link")
     return list(records.values())
 
 
@@ -258,8 +265,8 @@ KIND = SourceKind(
                 clock_setting),
         Setting("deadline_timezone", "Europe/London", "time zone of those deadlines",
                 zone_setting),
-        Setting("max_items", 1000, "refuse pages with more items than this",
-                bounded_int(1, 100_000)),
+        Setting("max_items", 50_000, "refuse pages with more items than this (the body size "
+                "limit bounds memory)", bounded_int(1, 1_000_000)),
     ),
     fetch=fetch,
     parse=parse,

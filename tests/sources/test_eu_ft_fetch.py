@@ -161,7 +161,6 @@ def fetch_from(server: ScriptedServer, http: HttpClient, **given: str):
         (Reply(200, b'{"results": "nope", "totalResults": 1}'), "no 'results' list"),
         (Reply(200, b"[1, 2, 3]"), "expected a JSON object"),
         (Reply(200, b'{"results": []}'), "no integer 'totalResults'"),
-        (Reply(200, b""), "empty body"),
         (Reply(200, b'{"type":"throwable","message":"An internal error occurred"}'), "API error"),
         (Reply(200, page([HIT], size=10)), "paging not honoured"),
         (Reply(200, page([], total=5)), "empty page although totalResults is 5"),
@@ -173,6 +172,13 @@ def test_a_200_that_is_not_a_result_page_is_a_parse_error(server, http, reply, m
     with pytest.raises(ParseError) as caught:
         fetch_from(server, http)
     assert message in str(caught.value)
+    assert "eu-test" in str(caught.value) and "pageNumber=1" in str(caught.value)
+
+
+def test_an_empty_200_is_a_broken_answer_naming_the_page(server, http) -> None:
+    server.add("POST", SEARCH, Reply(200, b""))
+    with pytest.raises(FetchError, match="200 with an empty body") as caught:
+        fetch_from(server, http)
     assert "eu-test" in str(caught.value) and "pageNumber=1" in str(caught.value)
 
 
