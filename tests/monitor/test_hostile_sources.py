@@ -19,6 +19,7 @@ from monitor import ingest
 from monitor.config import Settings
 from monitor.store import sources as source_store
 from monitor.store.db import open_store
+from monitor.store.views import list_calls
 from sources.registry import get_kind
 from tests import hostile
 from tests.conftest import FIXTURES
@@ -166,3 +167,40 @@ def test_pool_workers_die_with_their_parent_however_they_were_started(
         if parent.poll() is None:
             parent.kill()
     assert _all_gone(everything) == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply(200, b"", RSS), "200 with an empty body"),
+        (Reply(200, EDCTP3[: len(EDCTP3) // 2], RSS), "the feed is cut off"),
+    ],
+)
+def test_an_empty_or_cut_off_answer_fails_the_run_and_marks_nothing_unseen(
+    store, now, reply: Reply, reason: str
+) -> None:
+    with scripted_server() as server:
+        server.add("GET", "/rss", Reply(200, EDCTP3, RSS), reply)
+        source_store.add_source(store, "edctp3", "feed", server.url + "/rss", {})
+        http = ingest.http_client(Settings(fetch_origin_interval=0, http_attempts=1))
+        [first] = ingest.run_sources(store, source_store.list_sources(store), http, now)
+        [second] = ingest.run_sources(store, source_store.list_sources(store), http, now)
+    assert first.ok and first.counts.new == 13
+    assert not second.ok and reason in (second.error or "") and "Traceback" not in second.error
+    calls = list_calls(store, now=now)
+    assert len(calls) == 13 and [c for c in calls if c.unseen_since is not None] == []
+
+
+def test_a_feed_of_thousands_of_items_is_stored_not_refused(store, now) -> None:
+    items = "".join(
+        f"<item><title>Call {i}</title><link>https://f.example/c/{i}</link><guid>g{i}</guid>"
+        "<description>Deadline: 15 March 2027.</description></item>"
+        for i in range(5_000)
+    )
+    body = f'<rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'
+    with scripted_server() as server:
+        server.add("GET", "/rss", Reply(200, body.encode(), RSS))
+        source_store.add_source(store, "big", "feed", server.url + "/rss", {})
+        http = ingest.http_client(Settings(fetch_origin_interval=0))
+        [report] = ingest.run_sources(store, source_store.list_sources(store), http, now)
+    assert report.ok and report.counts.new == 5_000, report.error
