@@ -59,5 +59,24 @@ class SecretFilter(logging.Filter):
         return True
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes (``\\n``,
+    ``\\x1b``): a value from outside (a name, a title, a server's message) can neither start a
+    forged log line nor move a terminal's cursor."""
+    return CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
+
+
+class TextFormatter(logging.Formatter):
+    """The text lines: one line per message, whatever it quotes (a traceback still follows
+    on lines of its own, as Python writes it)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+
 def formatter(kind: str) -> logging.Formatter:
-    return JsonFormatter() if kind == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if kind == "json" else TextFormatter(TEXT_FORMAT)

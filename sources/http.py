@@ -22,6 +22,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from sources.errors import FetchError
 from sources.limits import OriginLimiter
+from sources.values import shown_url
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ class HttpClient:
         logger.debug(
             "http method=%s url=%s status=%s bytes=%d ms=%d",
             method,
-            url,
+            shown_url(url),
             status,
             len(content),
             (time.perf_counter() - started) * 1000,
@@ -296,7 +297,7 @@ class HttpClient:
         if isinstance(exc, _Retryable) and state.attempt_number < self.attempts:
             logger.warning(
                 "retry url=%s attempt=%d wait=%.2fs reason=%s",
-                exc.error.url,
+                shown_url(exc.error.url or ""),
                 state.attempt_number,
                 min(wait, self.max_wait),
                 exc.error.reason,

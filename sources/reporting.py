@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+from sources.values import shown_url
+
 
 def note_left_out(logger: logging.Logger, numbers: list[int], total: int, url: str,
                   why: str) -> None:  # fmt: skip
@@ -18,4 +20,4 @@ def note_left_out(logger: logging.Logger, numbers: list[int], total: int, url: s
     shown = ", ".join(map(str, numbers[:10])) + (
         f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")  # fmt: skip
     logger.warning("%d of %d items left out: %s (items %s) on %s", len(numbers), total, why,
-                   shown, url)  # fmt: skip
+                   shown, shown_url(url))  # fmt: skip

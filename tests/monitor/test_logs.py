@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from monitor.config import load_settings
-from monitor.log_format import JsonFormatter, SecretFilter
+from monitor.log_format import JsonFormatter, SecretFilter, formatter
 from monitor.redaction import HIDDEN, redact, remember, webhook_secrets
 
 
@@ -106,3 +106,24 @@ def test_a_fetch_error_is_stored_without_the_credentials_it_quotes(store) -> Non
     last = source_store.last_runs(store)[stored.id or 0]
     for text in (stored.last_error or "", last.error or "", stored.health_reason or ""):
         assert "eyJhbGci" not in text and "HTTP 401" in text
+
+
+def test_a_value_with_line_breaks_cannot_forge_a_text_log_line() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter("text"))
+    logger = logging.getLogger(f"test.logs.text.{id(stream)}")
+    logger.propagate, logger.level = False, logging.INFO
+    logger.addHandler(handler)
+    forged = "eu\n2026-12-03 08:00:00,000 INFO monitor.scheduler job done outcome=ok\x1b[2J"
+    logger.warning("fetch failed source=%s", forged)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("crash source=%s", "x\ry")
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("source=eu\\n2026-12-03 08:00:00,000 INFO monitor.scheduler job done "
+                             "outcome=ok\\x1b[2J")  # fmt: skip
+    assert (
+        lines[1].endswith("crash source=x\\ry") and lines[2] == "Traceback (most recent call last):"
+    )
