@@ -153,8 +153,8 @@ def _changes(args: argparse.Namespace, store: Store, filters: dict[str, Any]) ->
 
 
 def cmd_subscribers(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
     verb = args.subscribers_command
+    store = open_store(settings.database_url, create=verb == "add")
     if verb == "add":
         kind, address = _destination(args)
         fields = _changes(args, store, {})
@@ -224,7 +224,7 @@ def _show(store: Store, row: Subscriber) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, create=False)
     now = args.as_of or datetime.now(UTC)
     if args.digest_command == "preview":
         return _preview(store, settings, args, now)
@@ -289,7 +289,7 @@ def _preview(store: Store, settings: Settings, args: argparse.Namespace, now: da
 
 
 def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, create=False)
     if args.serve:
         from monitor.web import serve_unsubscribe
 

@@ -98,8 +98,9 @@ def handlers() -> dict[str, Callable[[argparse.Namespace, Settings], int]]:
 
 
 def cmd_tags(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
     verb = args.tags_command
+    reading = verb in ("explain", "list", "show", "history", "export")
+    store = open_store(settings.database_url, create=not reading)
     if verb == "explain":
         return _explain(store, settings, args)
     if verb in ("list", "show", "history", "export"):

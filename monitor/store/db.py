@@ -130,8 +130,33 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def open_store(url: str) -> Store:
-    """A Store, migrated to head (first use creates the schema)."""
+def open_store(url: str, *, create: bool = True) -> Store:
+    """A Store, migrated to head (first use creates the schema).
+
+    With ``create=False`` (the read commands) a database that does not exist yet is not made:
+    a SQLite file that is missing, or a database without the schema, raises StoreError naming
+    it, and nothing is written."""
     store = Store(url)
+    if not create:
+        _must_exist(store)
     store.upgrade()
     return store
+
+
+_MISSING_HINT = (
+    "Create it with `funding-monitor init` (or a `sources add` / `fetch`), or point "
+    "FUNDING_MONITOR_DATABASE_URL at the database you meant."
+)
+
+
+def _must_exist(store: Store) -> None:
+    parsed = make_url(store.url)
+    path = parsed.database or ""
+    in_memory = path in ("", ":memory:") or path.startswith("file::memory:")
+    if store.dialect == "sqlite" and not in_memory and not Path(path).exists():
+        store.dispose()
+        raise StoreError(f"database {Path(path).resolve()} does not exist yet", hint=_MISSING_HINT)
+    if not in_memory and store.current_revision() is None:
+        store.dispose()
+        raise StoreError(f"database {store.safe_url} has no funding-monitor tables yet",
+                         hint=_MISSING_HINT)  # fmt: skip

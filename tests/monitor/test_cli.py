@@ -101,6 +101,7 @@ def test_sources_lifecycle(cli) -> None:
     ],
 )
 def test_bad_input_is_a_clear_error_with_a_hint(cli, argv, message) -> None:
+    assert cli("init")[0] == 0  # read commands create no database (see test_missing_database)
     code, out, err = cli(*argv)
     assert code == 2
     assert message in err and "hint:" in err

@@ -4,6 +4,7 @@ processes taking over from each other, and what the logs say (and never say)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,19 @@ from tests.monitor.test_cli import add_source
 
 ROOT = Path(__file__).resolve().parents[2]
 LIFE = "Strategic Integrated Projects - Climate Action"  # the recording's call still open
+
+
+@pytest.fixture
+def search_2026(search_2026: dict[str, Any]) -> dict[str, Any]:
+    """The recording with the LIFE call's two stages moved ahead of today: these tests run on
+    the real clock, and a two-stage call closes to new applicants with its first stage."""
+    data = copy.deepcopy(search_2026)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    stages = [(today + timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%S.000+0000") for d in (60, 240)]
+    for hit in data["results"]:
+        if hit["metadata"]["identifier"] == ["LIFE-2026-STRAT-CLIMA-SIP-two-stage"]:
+            hit["metadata"]["deadlineDate"] = stages
+    return data
 
 
 def spawn(args: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
