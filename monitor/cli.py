@@ -77,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--language", choices=["en", "sv"], default="en",
                       help="the demo subscriber's language")  # fmt: skip
     demo.add_argument("--out-dir", default="funding-monitor-demo", metavar="DIR",
-                      help="where the demo digest files are written")  # fmt: skip
+                      help="where the demo digest files and its database are written")  # fmt: skip
+    demo.add_argument("--database-url", metavar="URL",
+                      help="the demo's database (default: DIR/demo.db, never the configured "
+                      "FUNDING_MONITOR_DATABASE_URL)")  # fmt: skip
     return parser
 
 

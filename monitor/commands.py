@@ -360,4 +360,4 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.demo import run_demo
 
     return run_demo(settings, limit=args.limit, as_of=args.as_of, language=args.language,
-                    out_dir=Path(args.out_dir))  # fmt: skip
+                    out_dir=Path(args.out_dir), database_url=args.database_url)  # fmt: skip

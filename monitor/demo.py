@@ -26,6 +26,7 @@ from monitor.tagging import classify_stored
 from sources.http import build_client
 
 DEMO_SOURCE = "eu-ft-demo"
+DEMO_DATABASE = "demo.db"  # in the output folder, unless --database-url says otherwise
 DEMO_SUBSCRIBER = "demo-researcher@example.org"
 # The recording's capture time: the demo's clock, so that calls are open as they were that day.
 RECORDED_AT = datetime(2026, 6, 27, 12, 50, tzinfo=UTC)
@@ -58,10 +59,18 @@ def ensure_source(store: Store, base_url: str) -> Source:
     return source_store.update_source(store, source.name, url=url, settings=settings)
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """Loopback replay needs no pause between requests; links and tokens need a URL and a key
-    (made up here when none is configured, so that the demo shows the unsubscribe headers)."""
-    update: dict[str, Any] = {"fetch_origin_interval": 0.0}
+def demo_database_url(out_dir: Path, database_url: str | None = None) -> str:
+    """The demo's own database: ``database_url`` when given, else a SQLite file in ``out_dir``
+    (never the configured one: a curator's database would get a source at a dead port)."""
+    return database_url or f"sqlite:///{(out_dir / DEMO_DATABASE).resolve()}"
+
+
+def demo_settings(settings: Settings, database_url: str, out_dir: Path) -> Settings:
+    """The demo's database and model folder (under ``out_dir``); loopback replay needs no pause
+    between requests; links and tokens need a URL and a key (made up here when none is
+    configured, so that the demo shows the unsubscribe headers)."""
+    update: dict[str, Any] = {"fetch_origin_interval": 0.0, "database_url": database_url,
+                              "model_dir": str((out_dir / "models").resolve())}  # fmt: skip
     if not settings.public_url:
         update["public_url"] = "https://funding-monitor.example.org"
     if not settings.secret_key.get_secret_value():
@@ -104,13 +113,16 @@ def run_demo(
     as_of: datetime = RECORDED_AT,
     language: str = "en",
     out_dir: Path = Path("funding-monitor-demo"),
+    database_url: str | None = None,
 ) -> int:
-    """Serve the recordings, fetch them into the configured database with the clock pinned to
-    ``as_of``, tag them, show them, and write a demo subscriber's digest to ``out_dir``."""
-    settings = demo_settings(settings)
+    """Serve the recordings, fetch them into the demo's database (``database_url``, default a
+    SQLite file in ``out_dir``; never the configured one) with the clock pinned to ``as_of``,
+    tag them, show them, and write a demo subscriber's digest to ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    settings = demo_settings(settings, demo_database_url(out_dir, database_url), out_dir)
     store = open_store(settings.database_url)
     replay = load_replay()
-    print(f"database: {store.safe_url}")
+    print(f"database: {store.safe_url} (the demo's own; --database-url to choose another)")
     print(f"clock pinned to {as_of.isoformat()} (--as-of), the day the payloads were recorded")
     with (
         serve(replay) as base_url,
@@ -137,7 +149,8 @@ def run_demo(
     print(output.calls_table(calls[:limit], settings.zone))
     write_digest(store, settings, as_of, language, out_dir)
     print(
-        "\nnext: `funding-monitor calls show ID`, `funding-monitor tags explain ID`, "
+        f"\nnext, on the demo's database: export FUNDING_MONITOR_DATABASE_URL='{store.safe_url}'"
+        "\nthen `funding-monitor calls show ID`, `funding-monitor tags explain ID`, "
         f"`funding-monitor digest preview {DEMO_SUBSCRIBER} --as-of {as_of:%Y-%m-%d} "
         "--format text`, `funding-monitor status`"
     )
