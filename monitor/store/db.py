@@ -26,7 +26,9 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 class Store:
     """One database. ``Store(url)`` connects lazily; ``upgrade()`` brings the schema to head."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, wait: float | None = None) -> None:
+        """``wait``: at most so many seconds for a lock (or, on PostgreSQL, a statement) before
+        the database error; default 30 s for SQLite's locks, no limit on PostgreSQL."""
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -37,9 +39,15 @@ class Store:
         # JSON columns keep non-ASCII text as is, so that searching keywords works everywhere.
         kwargs: dict[str, object] = {"json_serializer": _json_dumps}
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": 30}
+            kwargs["connect_args"] = {"timeout": 30 if wait is None else wait}
         else:  # fetch threads read the HTTP cache while the main thread writes: room for both
             kwargs.update(pool_size=10, max_overflow=40, pool_pre_ping=True)
+            if wait is not None and self.dialect == "postgresql":
+                ms = max(1, int(wait * 1000))
+                kwargs["connect_args"] = {"connect_timeout": max(1, round(wait)),
+                                          "options": f"-c lock_timeout={ms} "
+                                                     f"-c statement_timeout={ms}"}  # fmt: skip
+                kwargs["pool_timeout"] = wait
         try:
             self.engine: Engine = create_engine(url, **kwargs)
         except (ArgumentError, ImportError) as exc:

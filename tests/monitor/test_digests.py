@@ -308,23 +308,18 @@ def test_two_connections_share_a_run_and_each_digest_goes_once(cli, portal, box,
 
 
 def test_the_unsubscribe_page_takes_one_click_posts_and_ignores_gets(cli, portal, box, db_url):
-    import threading
-    from wsgiref.simple_server import make_server
-
     import httpx
 
     from monitor.config import load_settings
-    from monitor.web import _Quiet, unsubscribe_app
+    from monitor.web import running
 
     cli("subscribers", "add", "researcher@ki.se", "--tag", "global-actor")
     send(cli)
     link = box.messages[0]["List-Unsubscribe"].strip("<>")
     token = link.rpartition("token=")[2]
     store = open_store(db_url)
-    app = unsubscribe_app(store, load_settings(database_url=db_url))
-    with make_server("127.0.0.1", 0, app, handler_class=_Quiet) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}/unsubscribe"
+    with running(store, load_settings(database_url=db_url)) as server:
+        base = f"{server}/unsubscribe"
         page = httpx.get(base, params={"token": token})
         assert page.status_code == 200 and '<form method="post"' in page.text
         assert "UNSUBSCRIBED" not in cli("subscribers", "list")[1]  # a GET changes nothing
@@ -335,6 +330,5 @@ def test_the_unsubscribe_page_takes_one_click_posts_and_ignores_gets(cli, portal
         done = httpx.post(base, params={"token": token}, content=b"List-Unsubscribe=One-Click",
                           headers=form)  # fmt: skip
         assert done.status_code == 200 and "unsubscribed" in done.text
-        server.shutdown()
     assert "UNSUBSCRIBED" in cli("subscribers", "list")[1]
     store.dispose()
