@@ -163,8 +163,7 @@ def _source_list(args: argparse.Namespace, store: Store, default_every: str) -> 
 def _source_test(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch and parse once, print a preview; exit 1 when the source fails. Nothing stored."""
     if args.name:
-        source = source_store.get_source(open_store(settings.database_url, create=False),
-                                         args.name)
+        source = source_store.get_source(open_store(settings.database_url, create=False), args.name)
         kind, url, given = get_kind(source.kind), args.url or source.url, dict(source.settings)
         given.update(parse_sets(args.set))
     elif args.kind:
