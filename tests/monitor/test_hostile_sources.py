@@ -204,3 +204,35 @@ def test_a_feed_of_thousands_of_items_is_stored_not_refused(store, now) -> None:
         http = ingest.http_client(Settings(fetch_origin_interval=0))
         [report] = ingest.run_sources(store, source_store.list_sources(store), http, now)
     assert report.ok and report.counts.new == 5_000, report.error
+
+
+MAIN_SCRIPT = textwrap.dedent(
+    """
+    import sys, threading, time
+    print("main imported as", __name__, file=sys.stderr, flush=True)
+    from datetime import UTC, datetime
+    from monitor.parse_pool import ParsePool, parse_alone
+    from sources import feed
+    from tests.monitor.test_parse_pool import _feed_result
+
+    if __name__ == "__main__":
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()  # forkserver
+        with ParsePool(2) as pool:
+            for _ in range(3):
+                parse_alone(feed.parse, _feed_result(b"<rss/>"), datetime.now(UTC))
+                pool.parse(feed.parse, _feed_result(b"<rss/>"), datetime.now(UTC))
+    """
+)
+
+
+def test_a_forkserver_child_does_not_import_the_main_script_again(tmp_path: Path) -> None:
+    """A console script's main module has no spec: without care, each child would import it,
+    and with it the whole application, before parsing (about a second each)."""
+    script = tmp_path / "main.py"
+    script.write_text(MAIN_SCRIPT)
+    root = Path(__file__).parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True,
+                          text=True, timeout=120, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("main imported as") == 1, done.stderr
