@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     )
     fetch_parse_processes: int | None = Field(
         None, ge=0, le=64,
-        description="processes that parse fetched payloads (default: one per core, at most 8; "
-        "0 parses in the fetch threads)",
+        description="processes of the pool that parses a run's payloads (default: one per "
+        "core, at most 8; 0: each payload in a short-lived process of its own)",
     )  # fmt: skip
     unhealthy_after: int = Field(
         2, ge=1, le=1000, description="failed runs in a row after which a source is unhealthy"

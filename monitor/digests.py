@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from monitor.config import Settings
+from monitor.errors import MonitorError
 from monitor.store import ledger
 from monitor.store.calls import deadline_from_json
 from monitor.store.db import Store
@@ -176,17 +177,27 @@ def plan_digests(
     only: Subscriber | None = None,
     write: bool = True,
     frequency: str | None = None,
+    problems: list[str] | None = None,
 ) -> list[Plan]:
     """Choose every due digest's content (of subscribers at ``frequency``, if given) and (with
-    ``write``) promise it in the ledger."""
+    ``write``) promise it in the ledger. One subscriber whose digest cannot be chosen (a value
+    stored before the checks, a bug) is left out with a line in ``problems`` and the
+    traceback in the log; the others are planned. Without ``problems``, that raises a
+    MonitorError naming the subscriber instead."""
     due = _due(store, settings, now, force, only, frequency)
+    windows: dict[int | None, tuple[int, ...]] = {}
+    for subscriber, _period in list(due):
+        try:
+            windows[subscriber.id] = reminder_windows(subscriber, settings)
+        except ValueError as exc:
+            _planning_failed(subscriber, exc, problems)
+            due.remove((subscriber, _period))
     if not due:
         return []
     settled = ledger.last_settled(store)
     lookback = timedelta(days=settings.digest_lookback_days)
     # min(…, now): a clock pinned in the past (--as-of) still sees what was new then
     since = {s.id: min(settled.get(s.id or 0) or _created(s), now) - lookback for s, _ in due}
-    windows = {s.id: tuple(s.reminder_days or settings.reminder_days) for s, _ in due}
     horizon = now + timedelta(days=max(max(w) for w in windows.values()))
     pool = load_pool(store, now, since=min(since.values()), horizon=horizon)
     # Only two kinds of call can be due to a subscriber: one first seen lately (new), or one
@@ -196,18 +207,53 @@ def plan_digests(
     announced = ledger.announced(store, list(pool.candidates))
     plans = []
     for subscriber, period in due:
-        criteria = criteria_of(subscriber)
-        seen: set[tuple[int, str]] = announced.get(subscriber.id or 0, set())
-        known = {call for call, key in seen if key == "new"}
-        ids = sorted(known | fresh.select(criteria))
-        entries = choose(criteria, pool, ids, _lookup(seen), now=now,
-                         since=since[subscriber.id], windows=windows[subscriber.id])  # fmt: skip
+        try:  # one subscriber's boundary: their digest alone is left out
+            criteria = criteria_of(subscriber)
+            seen: set[tuple[int, str]] = announced.get(subscriber.id or 0, set())
+            known = {call for call, key in seen if key == "new"}
+            ids = sorted(known | fresh.select(criteria))
+            entries = choose(criteria, pool, ids, _lookup(seen), now=now,
+                             since=since[subscriber.id],
+                             windows=windows[subscriber.id])  # fmt: skip
+        except Exception as exc:  # recorded and logged with its traceback
+            _planning_failed(subscriber, exc, problems)
+            continue
         plans.append(Plan(subscriber, period, since[subscriber.id], tuple(entries)))
     if write:
         ledger.plan(store, [_planned(p, now) for p in plans])
         logger.info("digests planned=%d with_items=%d", len(plans),
                     sum(1 for p in plans if p.entries))  # fmt: skip
     return plans
+
+
+MAX_WINDOW = 365  # days: the largest reminder window the command line accepts
+
+
+def reminder_windows(subscriber: Subscriber, settings: Settings) -> tuple[int, ...]:
+    """The subscriber's reminder windows in days (else the default); ValueError naming them
+    when one is not a whole number of days from 1 to ``MAX_WINDOW`` (a row stored before that
+    was checked)."""
+    windows = tuple(subscriber.reminder_days or settings.reminder_days)
+    if not windows or not all(isinstance(w, int) and 1 <= w <= MAX_WINDOW for w in windows):
+        raise ValueError(f"reminder windows {list(windows)[:5]!r} are not whole days from 1 to "
+                         f"{MAX_WINDOW}")  # fmt: skip
+    return windows
+
+
+def _planning_failed(subscriber: Subscriber, exc: Exception, problems: list[str] | None) -> None:
+    who = f"subscriber {subscriber.id} ({subscriber.kind})"  # an address may be a secret URL
+    message = f"{who}: digest not planned: {exc.__class__.__name__}: {exc}"
+    if problems is None:
+        raise MonitorError(message, hint=PLANNING_HINT) from exc
+    logger.error("digest not planned subscriber=%s error=%s", subscriber.id, message,
+                 exc_info=not isinstance(exc, ValueError))  # fmt: skip
+    problems.append(message)
+
+
+PLANNING_HINT = (
+    "Fix the subscription with `funding-monitor subscribers edit` (for example "
+    "--reminder-days 28,7 or --min-days 0); the other subscribers' digests are not affected."
+)
 
 
 def _lookup(seen: set[tuple[int, str]]) -> Callable[[int, str], bool]:
@@ -233,10 +279,20 @@ def load_pool(store: Store, now: datetime, *, since: datetime, horizon: datetime
     deadline before ``horizon``."""
     rows = digest_calls(store, now=now, since=since, horizon=horizon)
     views = {view.id: view for view, _ in rows}
-    candidates = {view.id: _candidate(view, info, now) for view, info in rows}
+    candidates: dict[int, Candidate] = {}
+    for view, info in rows:
+        try:  # one call that cannot be shown stays out of every digest, not every digest out
+            candidates[view.id] = _candidate(view, info, now)
+        except Exception:  # logged with its traceback
+            logger.exception("call left out of the digests call=%s", view.id)
     changes: dict[int, list[tuple[int, datetime, Change]]] = {}
     for change_id, call_id, kind, old, new, at in digest_changes(store, since=since):
-        change = change_of(kind, old, new, at, views.get(call_id))
+        try:
+            change = change_of(kind, old, new, at, views.get(call_id))
+        except Exception:  # as above, for one stored change
+            logger.exception("change left out of the digests change=%s call=%s", change_id,
+                             call_id)  # fmt: skip
+            continue
         if change is not None and call_id in candidates:
             changes.setdefault(call_id, []).append((change_id, at, change))
     return Pool(candidates, changes)

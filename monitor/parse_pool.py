@@ -159,7 +159,7 @@ def _child(conn: Any, parse: Parse, result: FetchResult, now: datetime) -> None:
         message: tuple[bool, Any] = (True, parse_capturing(parse, result, now))
     except SourceError as exc:
         message = (False, exc)
-    except BaseException as exc:  # noqa: BLE001 - carried to the parent, which raises it
+    except BaseException as exc:  # carried to the parent, which raises it
         message = (False, RuntimeError(f"{exc.__class__.__name__}: {exc}"))
     try:
         conn.send(message)

@@ -417,9 +417,13 @@ def send_due(
     pending. What the scheduler's digest jobs and `run --once` call too."""
     if subscriber is None:
         plan_notices(store, settings, now)
-    plan_digests(store, settings, now, force=force, only=subscriber, frequency=frequency)
-    return send_with(store, settings, now, outbox, stop=stop,
-                     subscriber_id=subscriber.id if subscriber else None)  # fmt: skip
+    problems: list[str] = []  # subscribers whose digest could not be planned: exit 1, named
+    plan_digests(store, settings, now, force=force, only=subscriber, frequency=frequency,
+                 problems=problems)  # fmt: skip
+    report = send_with(store, settings, now, outbox, stop=stop,
+                       subscriber_id=subscriber.id if subscriber else None)  # fmt: skip
+    report.errors[:0] = [redaction.redact(p) for p in problems]
+    return report
 
 
 def send_with(

@@ -200,3 +200,31 @@ def test_a_message_slack_refuses_as_malformed_fails_alone(cli, portal, api, db_u
     statuses = {d.subscriber_id: (d.status, d.attempts) for d in ledger.deliveries(store)}
     assert statuses == {1: ("pending", 1), 2: ("sent", 0)}
     store.dispose()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"reminder_days": [100_000_000_000_000_000_000]},  # as an old database may hold them
+        {"filters": {"tags": ["global-health-lmic"], "min_days_left": 10**20}},
+    ],
+)
+def test_one_subscription_that_cannot_be_planned_stops_nobody_elses_digest(
+    cli, portal, box: Mailbox, db_url, caplog, values: dict[str, Any]
+) -> None:
+    cli("subscribers", "add", "broken@ki.se", "--tag", "global-health-lmic")
+    cli("subscribers", "add", "fine@ki.se", "--tag", "erasmus-education")
+    store = open_store(db_url)
+    with store.session() as session:
+        session.execute(update(Subscriber).where(col(Subscriber.id) == 1).values(**values))
+        session.commit()
+    code, out, err = send(cli)
+    assert code == 1 and "Traceback" not in out + err
+    assert [m["To"] for m in box.messages] == ["fine@ki.se"]
+    assert "subscriber 1 (email): digest not planned" in out
+    assert ledger.deliveries(
+        store,
+    ) and all(d.subscriber_id == 2 for d in ledger.deliveries(store))
+    code, out, err = cli("digest", "preview", "1", "--as-of", AS_OF)
+    assert code == 2 and "digest not planned" in err and "subscribers edit" in err
+    store.dispose()
