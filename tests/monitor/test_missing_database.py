@@ -9,7 +9,8 @@ import pytest
 
 from monitor.cli import main
 from monitor.errors import StoreError
-from monitor.store.db import open_store
+from monitor.store.db import Store, open_store
+from tests.conftest import scratch_pg
 
 READS = (
     ("calls", "list"),
@@ -52,13 +53,24 @@ def test_writing_commands_still_create_it(missing, capsys) -> None:
     assert "no calls match" in capsys.readouterr().out
 
 
-def test_an_empty_database_without_the_schema_is_not_filled_by_a_read(db_url) -> None:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("the shared PostgreSQL test database is migrated once for the run")
-    path = db_url.removeprefix("sqlite:///")
-    open(path, "wb").close()  # an empty file: a database with no tables
+def test_an_empty_sqlite_file_without_the_schema_is_not_filled_by_a_read(tmp_path) -> None:
+    path = tmp_path / "empty.db"
+    path.write_bytes(b"")  # an empty file: a database with no tables
+    db_url = f"sqlite:///{path}"
     with pytest.raises(StoreError, match="has no funding-monitor tables yet"):
         open_store(db_url, create=False)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
     open_store(db_url).dispose()  # the default still creates the schema
+
+
+def test_an_empty_postgresql_database_is_not_filled_by_a_read(pg_database) -> None:
+    from sqlalchemy import inspect
+
+    with scratch_pg("fm_empty") as db_url:
+        with pytest.raises(StoreError, match="has no funding-monitor tables yet"):
+            open_store(db_url, create=False)
+        store = Store(db_url)
+        assert inspect(store.engine).get_table_names() == []
+        store.dispose()
+        open_store(db_url).dispose()  # the default still creates the schema
