@@ -48,7 +48,11 @@ BODY_TIMEOUT = 10.0  # seconds for a POST body
 MAX_BODY = 4096  # bytes: a one-click body is 26
 DB_WAIT = 5.0  # seconds the database may keep a lock before the page says "try again"
 MAX_CONNECTIONS = 200  # connections served at once; uvicorn answers 503 beyond
-STYLE = "body{font-family:Arial,sans-serif;max-width:560px;margin:40px auto;padding:0 16px}"
+STYLE = (
+    "body{font-family:Arial,sans-serif;font-size:1.05rem;line-height:1.5;max-width:560px;"
+    "margin:40px auto;padding:0 16px}button{font:inherit;min-height:44px;padding:8px 20px;"
+    "cursor:pointer}"
+)  # a touch target of 44 px on a phone
 PAGE = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
          'content="width=device-width, initial-scale=1"><title>funding-monitor</title>'
          f"<style>{STYLE}</style></head><body>", "</body></html>")  # fmt: skip
