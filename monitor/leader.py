@@ -101,6 +101,27 @@ class AdvisoryLock:
         self.conn = None
 
 
+def try_flock(path: Path, holder: str, what: str) -> int | None:
+    """An exclusive ``flock`` on ``path`` (created if need be), which then names ``holder``:
+    its file descriptor, or None when another open file holds it. Never waits. ConfigError
+    naming ``what`` when the file cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot open the {what} {path}: {exc.strerror}",
+            hint="The directory of the SQLite file must be writable by this user.",
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{holder} since {datetime.now(UTC).isoformat(timespec='seconds')}\n".encode())
+    return fd
+
+
 class FileLock:
     """An exclusive flock on a file beside the SQLite database; the file names its holder."""
 
@@ -109,23 +130,8 @@ class FileLock:
         self.fd: int | None = None
 
     def acquire(self) -> bool:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot open the leader lock file {self.path}: {exc.strerror}",
-                hint="The directory of the SQLite file must be writable by this user.",
-            ) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{self.holder} since {datetime.now(UTC).isoformat(timespec='seconds')}\n"
-                 .encode())  # fmt: skip
-        self.fd = fd
-        return True
+        self.fd = try_flock(self.path, self.holder, "leader lock file")
+        return self.fd is not None
 
     def holding(self) -> bool:
         """Held, and the file at the path is still ours (a deleted lock file would let a second

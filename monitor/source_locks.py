@@ -17,12 +17,11 @@ exclude each other too), released by the kernel. An in-memory database has no ot
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Iterable
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 from sqlalchemy import text
@@ -30,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import ConfigError, StoreError
-from monitor.leader import identity, shared
+from monitor.leader import identity, shared, try_flock
 from monitor.store.db import Store
 
 logger = logging.getLogger(__name__)
@@ -136,20 +135,14 @@ class SourceLocks:
         path = self._path(source_id)
         try:
             path.parent.mkdir(exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise ConfigError(
-                f"cannot open the source lock file {path}: {exc.strerror}",
+                f"cannot make the source lock directory {path.parent}: {exc.strerror}",
                 hint="The directory of the SQLite file must be writable by this user.",
             ) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+        fd = try_flock(path, self.holder, "source lock file")
+        if fd is None:
             return False
-        os.ftruncate(fd, 0)
-        since = datetime.now(UTC).isoformat(timespec="seconds")
-        os.write(fd, f"{self.holder} since {since}\n".encode())
         self._files[source_id] = fd
         return True
 
