@@ -34,6 +34,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,7 @@ logger = logging.getLogger(__name__)
 Parse = Callable[[FetchResult, datetime], list[CallRecord]]
 Parsed = tuple[list[CallRecord], tuple[str, ...]]  # records, warnings the parser logged
 PRELOAD = ["sources.registry"]
+PARSE_TIMEOUT = 300.0  # seconds one answer may take to parse (a 5,000-item feed takes ~1 s)
 PR_SET_PDEATHSIG = 1
 CRASH_HINT = (
     "The answer may be hostile (an XML entity bomb) or huge; look at it with `sources test`. "
@@ -181,10 +183,21 @@ def crash_error(exitcode: int | None) -> ParseError:
                       hint=CRASH_HINT)  # fmt: skip
 
 
-def parse_alone(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
+def too_slow(seconds: float) -> ParseError:
+    return ParseError(
+        f"the parser took more than {seconds:g} s over this answer and was stopped",
+        hint="The answer may be hostile (built to make the parser loop) or far too large; "
+        "look at it with `sources test`. The other sources carried on.",
+    )
+
+
+def parse_alone(
+    parse: Parse, result: FetchResult, now: datetime, timeout: float = PARSE_TIMEOUT
+) -> Parsed:
     """Parse in a short-lived process of its own. Raises the parser's ``SourceError``, or a
-    ``ParseError`` naming the signal when the process dies. ``parse`` must be a module-level
-    function (it may be sent by reference)."""
+    ``ParseError`` naming the signal when the process dies, or when it has not answered
+    within ``timeout`` seconds (it is then killed). ``parse`` must be a module-level function
+    (it may be sent by reference)."""
     context = start_context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
@@ -193,6 +206,9 @@ def parse_alone(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
     process.start()
     send.close()
     try:
+        if not receive.poll(timeout):
+            process.kill()
+            raise too_slow(timeout)
         answer: tuple[bool, Any] | None = receive.recv()
     except EOFError:  # the child died before it could answer
         answer = None
@@ -210,8 +226,8 @@ def parse_alone(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
 class ParsePool:
     """A process pool for ``parse``; usable from many threads. Use as a context manager."""
 
-    def __init__(self, processes: int) -> None:
-        self.processes = processes
+    def __init__(self, processes: int, timeout: float = PARSE_TIMEOUT) -> None:
+        self.processes, self.timeout = processes, timeout
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = self._start()
 
@@ -230,18 +246,27 @@ class ParsePool:
         with self._lock:
             executor = self._executor
         if executor is None:
-            return parse_alone(parse, result, now)
+            return parse_alone(parse, result, now, self.timeout)
         try:
-            return executor.submit(parse_capturing, parse, result, now).result()
+            future = executor.submit(parse_capturing, parse, result, now)
+            return future.result(self.timeout)
         except BrokenProcessPool:
             self._replace(executor)
             logger.warning("parse worker died; parsing source=%s again on its own",
                            result.source)  # fmt: skip
-            return parse_alone(parse, result, now)
+            return parse_alone(parse, result, now, self.timeout)
+        except FutureTimeout:  # a worker stuck on this answer: the pool is replaced
+            self._replace(executor, kill=True)
+            raise too_slow(self.timeout) from None
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, broken: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        """A new pool for a broken one. ``kill``: end the old one's workers first (one is
+        stuck); the parses they held then break and are tried again on their own."""
         with self._lock:
             if self._executor is broken:
+                if kill:
+                    for process in list(getattr(broken, "_processes", {}).values()):
+                        process.kill()
                 broken.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._start()
 

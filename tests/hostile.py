@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from datetime import datetime
 
 import feedparser
@@ -46,3 +47,9 @@ def die(result: FetchResult, now: datetime) -> list[CallRecord]:
 def divide(result: FetchResult, now: datetime) -> list[CallRecord]:
     """A parser bug meeting an answer it did not expect."""
     return [] if 1 / 0 else []
+
+
+def endless(result: FetchResult, now: datetime) -> list[CallRecord]:
+    """A parse that never ends, as a parser driven into a loop by its input would."""
+    while True:
+        time.sleep(0.05)

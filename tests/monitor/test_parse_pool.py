@@ -149,3 +149,14 @@ def test_workers_are_forked_only_from_a_single_threaded_process() -> None:
     finally:
         stop.set()
         helper.join()
+
+
+def test_a_parser_that_never_ends_is_stopped_alone_and_in_a_pool(now) -> None:
+    body = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    with pytest.raises(ParseError, match=r"took more than 1 s over this answer"):
+        parse_alone(hostile.endless, _feed_result(b"<rss/>"), now, timeout=1)
+    with ParsePool(1, timeout=1) as pool:
+        with pytest.raises(ParseError, match="took more than 1 s"):
+            pool.parse(hostile.endless, _feed_result(b"<rss/>"), now)
+        records, _ = pool.parse(feed.parse, _feed_result(body), now)  # a fresh worker
+    assert len(records) == 13
