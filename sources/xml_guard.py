@@ -17,7 +17,7 @@ from sources.errors import ParseError
 MAX_ENTITIES = 32
 FEED_ROOTS = frozenset({"rss", "feed", "rdf"})
 _NAME = re.compile(rb"<([A-Za-z_][\w.:-]*)")
-_TRAILER = re.compile(rb"(?:\s+|<!--.*?-->|<\?.*?\?>)+\Z", re.DOTALL)
+TAIL = 65_536  # bytes of the end of a document that the closing-tag check reads
 
 
 def as_utf8(content: bytes) -> bytes:
@@ -54,6 +54,19 @@ def root_name(content: bytes) -> str | None:
     return None
 
 
+def _without_trailer(text: bytes) -> bytes:
+    """The document's last ``TAIL`` bytes without the whitespace, comments and processing
+    instructions after its root element (a loop, not a regex: nested repetition over a run of
+    indentation backtracks exponentially)."""
+    body = text[-TAIL:].rstrip()
+    while True:
+        opener = b"<!--" if body.endswith(b"-->") else b"<?" if body.endswith(b"?>") else b""
+        start = body.rfind(opener) if opener else -1
+        if start < 0:
+            return body
+        body = body[:start].rstrip()
+
+
 def screen_feed(content: bytes, *, source: str, url: str) -> None:
     """Raise ParseError for an answer that declares more than ``MAX_ENTITIES`` entities, or
     for a feed (RSS, Atom, RDF) whose root element is never closed."""
@@ -70,7 +83,7 @@ def screen_feed(content: bytes, *, source: str, url: str) -> None:
     root = root_name(text)
     if root not in FEED_ROOTS:
         return
-    body = _TRAILER.sub(b"", text)
+    body = _without_trailer(text)
     if re.search(rb"</(?:[\w.-]+:)?" + root.encode() + rb"\s*>\Z", body, re.IGNORECASE):
         return
     if re.search(rb"<(?:[\w.-]+:)?" + root.encode() + rb"\b[^>]*/>\s*\Z", body, re.IGNORECASE):

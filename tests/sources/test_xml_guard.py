@@ -62,3 +62,9 @@ def test_the_root_element_is_found_past_the_prolog(document: bytes, root: str | 
 def test_an_atom_feed_with_an_empty_root_passes() -> None:
     screen_feed(b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"/>', source="s",
                 url="u")  # fmt: skip
+
+
+def test_a_feed_indented_with_long_runs_of_spaces_is_screened_at_once() -> None:
+    """Pretty-printed feeds have long runs of indentation; the check must stay linear."""
+    body = EDCTP3.read_bytes().replace(b"<item>", b"\n" + b" " * 60 + b"<item>")
+    assert len(feed.decode(body + b"\n" + b" " * 200, HEADERS, "u", "s")["entries"]) == 13
