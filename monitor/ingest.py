@@ -260,7 +260,10 @@ def run_sources(
     now = now or datetime.now(UTC)
     sources = list(sources)
     reports: dict[int, SourceReport] = {}
-    with SourceLocks(store) as locks:
+    # The pool starts before any lock is taken: a forked worker would otherwise inherit the
+    # lock files and hold every source's lock until the whole run ends.
+    parser = ParsePool(parse_processes) if parse_processes and len(sources) > 1 else None
+    with parser or nullcontext(), SourceLocks(store) as locks:
         taken, busy = lock_all(locks, [_source_id(source) for source in sources])
         for source in sources:
             if source.id in busy:
@@ -274,7 +277,7 @@ def run_sources(
         runnable = [source for source in sources if source.id not in busy]
         reports.update(_run_locked(
             store, runnable, http, now, locks, on_start, on_done, workers, budget,
-            unhealthy_after, parse_processes, stop,
+            unhealthy_after, parser, stop,
         ))  # fmt: skip
     return [reports[id(source)] for source in sources if id(source) in reports]
 
@@ -309,7 +312,7 @@ def _run_locked(
     workers: int,
     budget: float | None,
     unhealthy_after: int,
-    parse_processes: int,
+    parser: ParsePool | None,
     stop: threading.Event | None,
 ) -> dict[int, SourceReport]:
     """``run_sources`` for the sources this run holds the locks of; each lock goes as soon as
@@ -319,11 +322,7 @@ def _run_locked(
     runs = dict(zip(map(id, sources), start_runs(store, sources, now), strict=True))
     known = cached_responses(store, [source.url for source in sources])
     reports: dict[int, SourceReport] = {}
-    parser = ParsePool(parse_processes) if parse_processes and len(sources) > 1 else None
-    with (
-        parser or nullcontext(),
-        ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool,
-    ):
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="fetch") as pool:
         futures: dict[Future[_Collected], Source] = {}
         for source in sources:
             if on_start:

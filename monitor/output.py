@@ -206,6 +206,11 @@ def tag_line(tags: dict[str, float]) -> str:
 
 
 def report_line(report: SourceReport) -> str:
+    """One source's outcome as `fetch` prints it, every secret blanked."""
+    return redact(_report_line(report))
+
+
+def _report_line(report: SourceReport) -> str:
     c = report.counts
     if report.ok:
         line = (

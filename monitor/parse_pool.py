@@ -86,7 +86,7 @@ def _no_main_for_children() -> None:
         main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
 
 
-def die_with_parent() -> None:
+def die_with_parent(forked_by: int | None = None) -> None:
     """End this process when the one that asked for it ends, however it ends.
 
     Two mechanisms, as each covers the other's blind spot: ``PR_SET_PDEATHSIG`` makes the
@@ -100,11 +100,16 @@ def die_with_parent() -> None:
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         except (OSError, AttributeError):  # no prctl: the sentinel below still works
             pass
-        if os.getppid() == 1:
-            os._exit(1)
+        if forked_by is not None and os.getppid() != forked_by:
+            os._exit(1)  # forked, and the parent is gone already (a check that holds at PID 1)
     parent = multiprocessing.parent_process()
     if parent is not None and parent.sentinel is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _forker(context: multiprocessing.context.BaseContext) -> int | None:
+    """This process's id when ``context`` forks children from it (their kernel parent)."""
+    return os.getpid() if context.get_start_method() == "fork" else None
 
 
 def _exit_with(sentinel: int) -> None:
@@ -144,8 +149,8 @@ def parse_capturing(parse: Parse, result: FetchResult, now: datetime) -> Parsed:
         wing.propagate = propagate
 
 
-def _worker_start() -> None:
-    die_with_parent()
+def _worker_start(forked_by: int | None = None) -> None:
+    die_with_parent(forked_by)
     faulthandler.disable()  # a crash here is reported by the parent, not with its stacks
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
@@ -154,9 +159,10 @@ def _ready() -> int:
     return os.getpid()
 
 
-def _child(conn: Any, parse: Parse, result: FetchResult, now: datetime) -> None:
+def _child(conn: Any, parse: Parse, result: FetchResult, now: datetime,
+           forked_by: int | None) -> None:  # fmt: skip
     """Body of ``parse_alone``'s process: send back (True, parsed) or (False, error)."""
-    _worker_start()
+    _worker_start(forked_by)
     try:
         message: tuple[bool, Any] = (True, parse_capturing(parse, result, now))
     except SourceError as exc:
@@ -201,7 +207,7 @@ def parse_alone(
     context = start_context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(  # type: ignore[attr-defined]
-        target=_child, args=(send, parse, result, now), daemon=True
+        target=_child, args=(send, parse, result, now, _forker(context)), daemon=True
     )
     process.start()
     send.close()
@@ -232,9 +238,11 @@ class ParsePool:
         self._executor: ProcessPoolExecutor | None = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
+        context = start_context()
         executor = ProcessPoolExecutor(
-            self.processes, mp_context=start_context(), initializer=_worker_start
-        )
+            self.processes, mp_context=context, initializer=_worker_start,
+            initargs=(_forker(context),),
+        )  # fmt: skip
         for _ in range(self.processes):  # start the workers now, while the first requests wait
             executor.submit(_ready)
         return executor
