@@ -50,7 +50,10 @@ class Settings(BaseSettings):
         description="User-Agent sent to every source; put a contact address in it",
     )
     http_timeout: float = Field(
-        30.0, gt=0, le=600, description="seconds before a request times out"
+        30.0,
+        gt=0,
+        le=600,
+        description="seconds a connection or a read may wait before the attempt times out",
     )
     http_request_deadline: float = Field(
         60.0, gt=0, le=3600,

@@ -45,6 +45,7 @@ from notifications.digest import Digest, Notice
 from notifications.errors import DeliveryError, MessageError, TransportError
 from notifications.registry import destination
 from notifications.smtp import SmtpConfig, SmtpSender
+from sources.text import clean_line
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -351,7 +352,7 @@ class Attempt:
 
 def _line(text: str) -> str:
     """One line (a message must not forge log or output lines), every secret blanked."""
-    return redaction.redact(" ".join(text.split()))
+    return redaction.redact(clean_line(text))
 
 
 def _contents(

@@ -143,6 +143,10 @@ async def _body(request: Request) -> bytes | None:
     return data
 
 
+_SECURED_RAW = [(name.encode(), value.encode()) for name, value in SECURITY_HEADERS]
+_SECURED_NAMES = frozenset(name for name, _ in _SECURED_RAW)
+
+
 class _Secured:
     """ASGI middleware: the security headers on every response, errors included."""
 
@@ -156,10 +160,8 @@ class _Secured:
 
         async def secured(message: Message) -> None:
             if message["type"] == "http.response.start":
-                names = {name for name, _ in SECURITY_HEADERS}
-                kept = [(k, v) for k, v in message.get("headers", []) if k.decode() not in names]
-                extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS]
-                message = {**message, "headers": kept + extra}
+                kept = [(k, v) for k, v in message.get("headers", []) if k not in _SECURED_NAMES]
+                message = {**message, "headers": kept + _SECURED_RAW}
             await send(message)
 
         await self.app(scope, receive, secured)
