@@ -32,7 +32,7 @@ from classifiers.document import Document, document_from  # noqa: E402
 from classifiers.model import TagModel, train  # noqa: E402
 from classifiers.tagger import Tagger  # noqa: E402
 from classifiers.taxonomy import load_taxonomy  # noqa: E402
-from monitor.training import TrainingData, fit, shipped_labels  # noqa: E402
+from monitor.tagging.training import TrainingData, fit, shipped_labels  # noqa: E402
 
 CORPUS = [ROOT.parent / "shared/fixtures/corpus" / f for f in ("train.jsonl", "extra-train.jsonl")]
 

@@ -49,8 +49,8 @@ from sqlmodel import select  # noqa: E402
 from classifiers.tagger import Tagger  # noqa: E402
 from classifiers.taxonomy import load_taxonomy  # noqa: E402
 from monitor.config import load_settings  # noqa: E402
-from monitor.digests import Taxonomy, criteria_of, load_pool, plan_digests  # noqa: E402
-from monitor.sending import Outbox, _contents, send_pending  # noqa: E402
+from monitor.digests.planning import Taxonomy, criteria_of, load_pool, plan_digests  # noqa: E402
+from monitor.digests.sending import Outbox, _contents, send_pending  # noqa: E402
 from monitor.store import ledger  # noqa: E402
 from monitor.store import sources as source_store  # noqa: E402
 from monitor.store import tags as tag_store  # noqa: E402
@@ -58,7 +58,7 @@ from monitor.store.calls import upsert_calls  # noqa: E402
 from monitor.store.db import open_store  # noqa: E402
 from monitor.store.subscribers import list_subscribers, new_nonce  # noqa: E402
 from monitor.store.tables import Call, Delivery, Subscriber  # noqa: E402
-from monitor.tagging import given_tags  # noqa: E402
+from monitor.tagging.classify import given_tags  # noqa: E402
 from notifications import mail, slack  # noqa: E402
 from notifications.digest import Digest  # noqa: E402
 from notifications.selection import choose  # noqa: E402

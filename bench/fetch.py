@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.ingest import run_sources  # noqa: E402
-from monitor.parse_pool import default_processes  # noqa: E402
+from monitor.ingest.parse_pool import default_processes  # noqa: E402
+from monitor.ingest.runs import run_sources  # noqa: E402
 from monitor.store import sources as source_store  # noqa: E402
 from monitor.store.db import open_store  # noqa: E402
 from sources.http import HttpClient, build_client  # noqa: E402

@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor import parse_pool  # noqa: E402
-from monitor.parse_pool import ParsePool, parse_alone, parse_capturing  # noqa: E402
+from monitor.ingest import parse_pool  # noqa: E402
+from monitor.ingest.parse_pool import ParsePool, parse_alone, parse_capturing  # noqa: E402
 from sources import feed  # noqa: E402
 from sources.errors import ParseError  # noqa: E402
 from sources.records import FetchResult, Page  # noqa: E402

@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from scratch import pg_database  # noqa: E402  (bench/scratch.py)
 
+from monitor.app.jobs import Outcome  # noqa: E402
 from monitor.config import load_settings  # noqa: E402
-from monitor.jobs import Outcome  # noqa: E402
-from monitor.leader import current_leader, leader_lock  # noqa: E402
-from monitor.scheduler import Context, run_job  # noqa: E402
+from monitor.service.scheduler import Context, run_job  # noqa: E402
 from monitor.store.db import Store, open_store  # noqa: E402
+from monitor.store.leader import current_leader, leader_lock  # noqa: E402
 
 
 def spawn(url: str, poll: float) -> subprocess.Popen[bytes]:
@@ -101,7 +101,7 @@ def bench(url: str, label: str, rounds: int, poll: float, jobs: int) -> None:
     lock = leader_lock(store, "bench:0")
     assert lock.acquire()
     ctx = Context(store, load_settings(), None, lock)
-    logging.getLogger("monitor.scheduler").setLevel(logging.WARNING)
+    logging.getLogger("monitor.service.scheduler").setLevel(logging.WARNING)
 
     def nothing(_ctx: Context) -> Outcome:
         return Outcome(True, {"n": 0})

@@ -11,18 +11,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from monitor import output
+from monitor.cli import output
+from monitor.cli.digest_commands import render
 from monitor.config import Settings
-from monitor.digest_commands import render
 from monitor.errors import ConfigError
-from monitor.ingest import http_client, run_source
+from monitor.ingest.runs import http_client, run_source
 from monitor.replay import SEARCH_PATH, PortalReplay, serve
 from monitor.store import sources as source_store
 from monitor.store import subscribers as subscriber_store
 from monitor.store.db import Store, open_store
 from monitor.store.tables import Source, Subscriber
 from monitor.store.views import list_calls
-from monitor.tagging import classify_stored
+from monitor.tagging.classify import classify_stored
 from sources.http import build_client
 
 DEMO_SOURCE = "eu-ft-demo"

@@ -1,7 +1,7 @@
 """Saying what a parser left out: an item dropped is never dropped silently.
 
 A parser is pure and may run in another process, so it reports by logging a warning on its
-module's logger (under ``sources``); ``monitor.parse_pool`` carries such warnings back, and
+module's logger (under ``sources``); ``monitor.ingest.parse_pool`` carries such warnings back, and
 they join the run's warnings (`fetch` prints them, `status` keeps them on the run).
 """
 

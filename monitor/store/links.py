@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session, col
 
-from monitor.matching import Candidate, best_match, canonical_identifier
+from monitor.store.matching import Candidate, best_match, canonical_identifier
 from monitor.store.tables import Call
 
 _FIELDS: tuple[Any, ...] = tuple(

@@ -121,7 +121,7 @@ class Call(SQLModel, table=True):
     last_seen: datetime | None = _when(nullable=False)
     last_changed: datetime | None = _when(nullable=False)
     unseen_since: datetime | None = _when()
-    # The same call as published by another source, which came first (see monitor/matching.py).
+    # The same call as published by another source, which came first (monitor/store/matching.py).
     same_as_id: int | None = _ref("call.id", required=False)
     # When the call was last tagged, and by what (model id or "rules"): a changed call or a new
     # model makes it due again.

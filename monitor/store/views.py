@@ -29,7 +29,7 @@ class ChangeView:
 class CallView:
     """A stored call as users see it; ``status`` is recomputed for ``now``.
 
-    A call stored from several sources (see ``monitor.matching``) shows the best-known fields
+    A call stored from several sources (see ``monitor.store.matching``) shows the best-known fields
     of its copies: its own identity (id, source, identifier, title, link, presence), the dates
     of the first copy that has deadlines (its own first) and, for any other field it lacks,
     the first copy's that has it. ``dates_from`` names the source the dates came from."""

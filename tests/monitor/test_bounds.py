@@ -140,7 +140,7 @@ def test_a_stored_infinite_budget_is_null_in_json_and_a_dash_on_screen(cli, db_u
 
 
 def test_json_output_never_holds_nan_or_infinity(capsys) -> None:
-    from monitor.output import print_json
+    from monitor.cli.output import print_json
 
     print_json({"a": float("nan"), "b": [float("-inf"), 1.5], "c": {"d": float("inf")}})
     assert _strict_json(capsys.readouterr().out) == {"a": None, "b": [None, 1.5], "c": {"d": None}}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from monitor.catalogue import load_catalogue, read_opml, read_toml
 from monitor.errors import ConfigError
+from monitor.ingest.catalogue import load_catalogue, read_opml, read_toml
 from sources.registry import get_kind
 from sources.settings import validate
 

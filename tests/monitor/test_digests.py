@@ -311,7 +311,7 @@ def test_the_unsubscribe_page_takes_one_click_posts_and_ignores_gets(cli, portal
     import httpx
 
     from monitor.config import load_settings
-    from monitor.web import running
+    from monitor.web.unsubscribe import running
 
     cli("subscribers", "add", "researcher@ki.se", "--tag", "global-actor")
     send(cli)

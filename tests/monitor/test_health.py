@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from monitor.cli import main
-from monitor.ingest import run_sources
+from monitor.ingest.runs import run_sources
 from monitor.store import sources as source_store
 from monitor.store.sources import health_problem
 from sources.http import HttpClient

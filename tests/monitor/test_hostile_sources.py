@@ -15,8 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from monitor import ingest
 from monitor.config import Settings
+from monitor.ingest import runs as ingest
 from monitor.store import sources as source_store
 from monitor.store.db import open_store
 from monitor.store.views import list_calls
@@ -131,7 +131,7 @@ def test_sigkill_of_fetch_leaves_no_parse_worker_behind(tmp_path: Path) -> None:
 SCRIPT = textwrap.dedent(
     """
     import sys, threading, time
-    from monitor.parse_pool import ParsePool
+    from monitor.ingest.parse_pool import ParsePool
     from tests.monitor.test_parse_pool import _feed_result
     from sources import feed
     from datetime import datetime, UTC
@@ -211,7 +211,7 @@ MAIN_SCRIPT = textwrap.dedent(
     import sys, threading, time
     print("main imported as", __name__, file=sys.stderr, flush=True)
     from datetime import UTC, datetime
-    from monitor.parse_pool import ParsePool, parse_alone
+    from monitor.ingest.parse_pool import ParsePool, parse_alone
     from sources import feed
     from tests.monitor.test_parse_pool import _feed_result
 

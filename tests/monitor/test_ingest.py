@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.ingest import run_sources
+from monitor.ingest.runs import run_sources
 from monitor.replay import PortalReplay, serve
 from monitor.store import sources as source_store
 from monitor.store.views import list_calls
@@ -84,7 +84,7 @@ def test_invalid_stored_settings_fail_only_that_source(store, http, search_2026,
 
 
 def test_an_unexpected_bug_is_contained(store, http, search_2026, now, monkeypatch) -> None:
-    import monitor.ingest
+    import monitor.ingest.runs
 
     def explode(*args: Any, **kwargs: Any) -> None:
         raise ZeroDivisionError("boom")
@@ -92,9 +92,11 @@ def test_an_unexpected_bug_is_contained(store, http, search_2026, now, monkeypat
     with serve(PortalReplay(search_2026["results"])) as base:
         source_store.add_source(store, "a", "eu-ft", base + "/search-api/prod/rest", FAST)
         source_store.add_source(store, "b", "eu-ft", base + "/search-api/prod/rest", FAST)
-        real = monitor.ingest.upsert_calls
+        real = monitor.ingest.runs.upsert_calls
         calls = iter([explode, real])
-        monkeypatch.setattr(monitor.ingest, "upsert_calls", lambda *a, **k: next(calls)(*a, **k))
+        monkeypatch.setattr(
+            monitor.ingest.runs, "upsert_calls", lambda *a, **k: next(calls)(*a, **k)
+        )
         reports = run_sources(store, source_store.list_sources(store), http, now)
     assert not reports[0].ok and "internal error: ZeroDivisionError" in reports[0].error
     assert reports[1].ok and reports[1].counts.new == 10
@@ -179,7 +181,7 @@ def test_feed_sources_use_conditional_gets_across_runs(store, http, now) -> None
 
 def _collected_feed(store, name: str, body: bytes, now):
     """A source whose fetch already completed (as a fetch worker hands it over)."""
-    from monitor.ingest import collect
+    from monitor.ingest.runs import collect
     from monitor.store.sources import start_runs
 
     with scripted_server() as server:
@@ -202,7 +204,7 @@ def _edctp(tag: str) -> bytes:
 def test_sources_completed_together_are_written_together(store, now) -> None:
     from sqlmodel import select
 
-    from monitor.ingest import store_batch
+    from monitor.ingest.runs import store_batch
     from monitor.store.tables import HttpCacheEntry
 
     batch = [_collected_feed(store, name, _edctp(name), now) for name in ("a", "b", "c")]
@@ -225,7 +227,7 @@ def test_sources_completed_together_are_written_together(store, now) -> None:
 
 
 def test_when_the_joint_write_fails_each_source_is_written_alone(store, now, monkeypatch):
-    import monitor.ingest as ingest
+    import monitor.ingest.runs as ingest
 
     batch = [_collected_feed(store, name, _edctp(name), now) for name in ("a", "b")]
 
@@ -239,12 +241,12 @@ def test_when_the_joint_write_fails_each_source_is_written_alone(store, now, mon
 
 
 def test_a_source_emptied_in_a_joint_write_turns_unhealthy(store, now) -> None:
-    from monitor.ingest import store_batch
+    from monitor.ingest.runs import store_batch
 
     first = [_collected_feed(store, name, _edctp(name), now) for name in ("a", "b")]
     store_batch(store, first, now)
     empty = b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title></channel></rss>'
-    from monitor.ingest import collect
+    from monitor.ingest.runs import collect
     from monitor.store.sources import start_runs
 
     sources = {s.name: s for s in source_store.list_sources(store)}

@@ -115,15 +115,15 @@ def test_a_value_with_line_breaks_cannot_forge_a_text_log_line() -> None:
     logger = logging.getLogger(f"test.logs.text.{id(stream)}")
     logger.propagate, logger.level = False, logging.INFO
     logger.addHandler(handler)
-    forged = "eu\n2026-12-03 08:00:00,000 INFO monitor.scheduler job done outcome=ok\x1b[2J"
+    forged = "eu\n2026-12-03 08:00:00,000 INFO monitor.service.scheduler job done outcome=ok\x1b[2J"
     logger.warning("fetch failed source=%s", forged)
     try:
         raise ValueError("boom")
     except ValueError:
         logger.exception("crash source=%s", "x\ry")
     lines = stream.getvalue().splitlines()
-    assert lines[0].endswith("source=eu\\n2026-12-03 08:00:00,000 INFO monitor.scheduler job done "
-                             "outcome=ok\\x1b[2J")  # fmt: skip
+    assert lines[0].endswith("source=eu\\n2026-12-03 08:00:00,000 INFO monitor.service.scheduler "
+                             "job done outcome=ok\\x1b[2J")  # fmt: skip
     assert (
         lines[1].endswith("crash source=x\\ry") and lines[2] == "Traceback (most recent call last):"
     )

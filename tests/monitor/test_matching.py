@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from monitor.matching import Candidate, canonical_identifier, same_call
 from monitor.store import sources as source_store
 from monitor.store.calls import upsert_calls
+from monitor.store.matching import Candidate, canonical_identifier, same_call
 from monitor.store.views import get_call, list_calls
 from sources import feed
 from sources.deadlines import eu_deadline
@@ -110,7 +110,7 @@ def test_similar_calls_of_different_funders_stay_apart(store, now) -> None:
 
 
 def test_a_copy_links_to_the_sibling_with_its_own_title_not_the_first_one() -> None:
-    from monitor.matching import best_match
+    from monitor.store.matching import best_match
 
     link = "https://www.global-health-edctp3.europa.eu/document/d3d297d7_en"
     epoca = cand(1, 1, url=link, title="Mobilisation of research funds for project EPoCA")

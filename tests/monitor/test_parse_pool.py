@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from monitor.ingest import run_sources
-from monitor.parse_pool import ParsePool, default_processes, parse_alone
+from monitor.ingest.parse_pool import ParsePool, default_processes, parse_alone
+from monitor.ingest.runs import run_sources
 from monitor.store import sources as source_store
 from monitor.store.views import list_calls
 from sources import feed
@@ -137,7 +137,7 @@ def test_default_processes_follow_the_cores() -> None:
 def test_workers_are_forked_only_from_a_single_threaded_process() -> None:
     import threading
 
-    from monitor.parse_pool import start_context
+    from monitor.ingest.parse_pool import start_context
 
     assert start_context().get_start_method() == ("fork" if threading.active_count() == 1
                                                   else "forkserver")  # fmt: skip

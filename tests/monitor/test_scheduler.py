@@ -11,14 +11,14 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from monitor.app.jobs import Outcome
 from monitor.config import load_settings, seconds_of
 from monitor.errors import ConfigError, StoreError
-from monitor.jobs import Outcome
-from monitor.leader import leader_lock
-from monitor.scheduler import Context, build_scheduler, run_job, sync_sources
+from monitor.service.scheduler import Context, build_scheduler, run_job, sync_sources
 from monitor.store import jobs as job_store
 from monitor.store import sources as source_store
 from monitor.store.db import Store
+from monitor.store.leader import leader_lock
 
 NOW = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)  # a Saturday; Sweden leaves summer time on the 25th
 
@@ -147,7 +147,7 @@ def test_sync_follows_the_curators_changes_and_records_the_jobs(context) -> None
 
 
 def test_a_job_records_its_outcome_and_a_crash_stays_inside_it(context, caplog) -> None:
-    caplog.set_level("INFO", logger="monitor.scheduler")
+    caplog.set_level("INFO", logger="monitor.service.scheduler")
     run_job(context, "health", lambda ctx: Outcome(True, {"unhealthy": 0, "notices": 2}))
     run_job(context, "digest:daily", lambda ctx: 1 / 0)  # type: ignore[arg-type, return-value]
 
@@ -162,7 +162,7 @@ def test_a_job_records_its_outcome_and_a_crash_stays_inside_it(context, caplog) 
     assert rows["digest:daily"].last_outcome == "crashed"
     assert "ZeroDivisionError" in (rows["digest:daily"].last_summary or "")
     assert rows["digest:weekly"].last_outcome == "failed"
-    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.scheduler"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "monitor.service.scheduler"]
     assert any(line.startswith("job done job=health outcome=ok ") for line in lines)
     assert any("job=digest:daily outcome=crashed" in line for line in lines)
 
@@ -203,8 +203,8 @@ def test_sources_carry_their_interval_through_the_cli_and_the_toml(cli, tmp_path
 def test_a_new_leader_closes_the_runs_of_a_dead_process_as_failed(store: Store) -> None:
     """Two runs left running: one of a source whose lock another process holds (alive), one
     whose lock is free (its process died). Only the dead one is closed, as a failure."""
-    from monitor.ingest import close_dead_runs
-    from monitor.source_locks import SourceLocks
+    from monitor.ingest.runs import close_dead_runs
+    from monitor.store.source_locks import SourceLocks
     from monitor.store.tables import FetchRun
 
     dead = source_store.add_source(store, "dead", "eu-ft", "http://127.0.0.1:9/x", {})
@@ -224,7 +224,7 @@ def test_a_new_leader_closes_the_runs_of_a_dead_process_as_failed(store: Store) 
 
 
 def test_a_lock_file_that_cannot_be_made_is_a_clear_error(tmp_path) -> None:
-    from monitor.leader import FileLock
+    from monitor.store.leader import FileLock
 
     with pytest.raises(ConfigError, match="cannot open the leader lock file") as caught:
         FileLock(tmp_path / "missing" / "db.sqlite.leader", "me:1").acquire()

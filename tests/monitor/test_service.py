@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from monitor.leader import current_leader, leader_lock
 from monitor.replay import PortalReplay, serve
 from monitor.store import jobs as job_store
 from monitor.store import ledger
@@ -27,6 +26,7 @@ from monitor.store import sources as source_store
 from monitor.store import tags as tag_store
 from monitor.store.calls import upsert_calls
 from monitor.store.db import open_store
+from monitor.store.leader import current_leader, leader_lock
 from monitor.store.tables import Call
 from sources.eu_ft.parse import parse
 from sources.records import FetchResult, Page
@@ -261,7 +261,7 @@ def test_lost_leadership_stops_the_jobs_and_stands_by(db_url, tmp_path) -> None:
         else:
             os.unlink(db_url.removeprefix("sqlite:///") + ".leader")
         wait_for(lambda: "leader lock lost" in log.read_text(), 30, "the loss noticed")
-        wait_for(lambda: log.read_text().count("INFO monitor.scheduler leader ") == 2, 30,
+        wait_for(lambda: log.read_text().count("INFO monitor.service.scheduler leader ") == 2, 30,
                  "leading again")  # fmt: skip
         assert f":{process.pid} " in (current_leader(store) or "")
         process.send_signal(signal.SIGTERM)

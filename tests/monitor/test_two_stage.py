@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.digests import change_of, item_of
+from monitor.digests.planning import change_of, item_of
 from monitor.store.db import open_store
 from monitor.store.views import list_calls
 from notifications import mail, slack

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from monitor.config import load_settings
+from monitor.digests.tokens import token_for
 from monitor.store import subscribers as subscriber_store
-from monitor.tokens import token_for
-from monitor.web import BUSY, running
+from monitor.web.unsubscribe import BUSY, running
 
 HEADERS = {
     "x-content-type-options": "nosniff",

@@ -33,9 +33,9 @@ from slack_sdk.webhook import WebhookClient
 
 from monitor import redaction
 from monitor.config import Settings
-from monitor.digests import Taxonomy, digest_of, entries_of, materials, plan_digests
+from monitor.digests.notices import plan_notices
+from monitor.digests.planning import Taxonomy, digest_of, entries_of, materials, plan_digests
 from monitor.errors import StoreError
-from monitor.notices import plan_notices
 from monitor.store import ledger
 from monitor.store.db import Store
 from monitor.store.subscribers import list_subscribers, shown

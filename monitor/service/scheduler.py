@@ -1,4 +1,4 @@
-"""APScheduler wiring only: every job calls a function of ``monitor/jobs.py`` that a command
+"""APScheduler wiring only: every job calls a function of ``monitor/app/jobs.py`` that a command
 calls too.
 
 Jobs (stable ids; one instance at a time; missed runs coalesced; ``MISFIRE_GRACE`` seconds of
@@ -18,7 +18,7 @@ APScheduler's ``shutdown(wait=True)`` holds the job store's lock while it waits 
 jobs, so a job that looked up a job would never finish.
 
 Fetch jobs run in a pool of ``FETCH_WORKERS`` threads; digest and health jobs share one thread
-(the ledger's jobs never overlap). ``serve`` holds the leader lock (``monitor/leader.py``)
+(the ledger's jobs never overlap). ``serve`` holds the leader lock (``monitor/store/leader.py``)
 while it schedules; a standby waits for it.
 """
 
@@ -38,14 +38,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from classifiers.errors import ClassifierError
+from monitor.app.jobs import Outcome, check_health, fetch_and_tag, polite_http, send_digests
 from monitor.config import Settings, every_text
 from monitor.errors import MonitorError, StoreError
-from monitor.ingest import close_dead_runs
-from monitor.jobs import Outcome, check_health, fetch_and_tag, polite_http, send_digests
-from monitor.leader import LeaderLock, current_leader, leader_lock
+from monitor.ingest.runs import close_dead_runs
 from monitor.store import jobs as job_store
 from monitor.store import sources as source_store
 from monitor.store.db import Store
+from monitor.store.leader import LeaderLock, current_leader, leader_lock
 from monitor.store.tables import Source
 from notifications.errors import DeliveryError
 from sources.errors import SourceError

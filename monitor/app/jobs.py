@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from monitor.config import Settings
-from monitor.ingest import SourceReport, http_client, run_sources
-from monitor.notices import plan_notices
-from monitor.parse_pool import default_processes
-from monitor.sending import Outbox, SendReport, send_due, send_with
+from monitor.digests.notices import plan_notices
+from monitor.digests.sending import Outbox, SendReport, send_due, send_with
+from monitor.ingest.parse_pool import default_processes
+from monitor.ingest.runs import SourceReport, http_client, run_sources
 from monitor.store import sources as source_store
 from monitor.store.db import Store
 from monitor.store.tables import Source
-from monitor.tagging import classify_stored
+from monitor.tagging.classify import classify_stored
 from sources.http import HttpClient, build_client
 
 

@@ -9,18 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from classifiers.errors import ClassifierError
-from monitor import (
-    __version__,
-    arguments,
-    commands,
-    digest_commands,
-    service_commands,
-    tag_commands,
-)
+from monitor import __version__
+from monitor.cli import arguments, commands, digest_commands, service_commands, tag_commands
+from monitor.cli.output import error_text
 from monitor.config import configure_logging, load_settings
 from monitor.demo import RECORDED_AT
 from monitor.errors import MonitorError
-from monitor.output import error_text
 from notifications.errors import DeliveryError
 from sources.errors import SourceError
 

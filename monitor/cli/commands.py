@@ -11,16 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import catalogue, digest_commands, output, service_commands, tag_commands
+from monitor.app.jobs import fetch_sources, polite_http
+from monitor.cli import digest_commands, output, service_commands, tag_commands
 from monitor.config import Settings, every_text, seconds_of
 from monitor.errors import ConfigError
-from monitor.ingest import SourceReport, http_client
-from monitor.jobs import fetch_sources, polite_http
-from monitor.leader import leading
-from monitor.parse_pool import parse_alone
+from monitor.ingest import catalogue
+from monitor.ingest.parse_pool import parse_alone
+from monitor.ingest.runs import SourceReport, http_client
 from monitor.store import copying
 from monitor.store import sources as source_store
 from monitor.store.db import Store, open_store
+from monitor.store.leader import leading
 from monitor.store.views import get_call, list_calls
 from sources.errors import SourceError
 from sources.http import build_client

@@ -19,7 +19,7 @@ from sources.text import clean_line
 from sources.values import shown_url
 
 if TYPE_CHECKING:
-    from monitor.ingest import SourceReport
+    from monitor.ingest.runs import SourceReport
 
 
 def table(

@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
-from monitor import output
+from monitor.app.jobs import Outcome, check_health, run_once
+from monitor.cli import output
 from monitor.config import Settings
-from monitor.jobs import Outcome, check_health, run_once
-from monitor.leader import current_leader, leading
-from monitor.scheduler import serve
+from monitor.service.scheduler import serve
 from monitor.store import jobs as job_store
 from monitor.store.db import Store, open_store
+from monitor.store.leader import current_leader, leading
 from monitor.store.tables import JobState
 
 logger = logging.getLogger(__name__)

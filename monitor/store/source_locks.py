@@ -29,8 +29,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import ConfigError, StoreError
-from monitor.leader import identity, shared, try_flock
 from monitor.store.db import Store
+from monitor.store.leader import identity, shared, try_flock
 
 logger = logging.getLogger(__name__)
 SOURCE_KEY = 0x464D_5352  # "FMSR"; the leader lock uses the one-key form, so they never meet

@@ -22,10 +22,10 @@ import httpx
 
 from monitor.config import Settings
 from monitor.errors import MonitorError
-from monitor.parse_pool import ParsePool, parse_isolated
-from monitor.source_locks import SourceLocks, lock_all
+from monitor.ingest.parse_pool import ParsePool, parse_isolated
 from monitor.store.calls import Listing, upsert_calls, upsert_listings
 from monitor.store.db import Store
+from monitor.store.source_locks import SourceLocks, lock_all
 from monitor.store.sources import (
     OkRun,
     RunCounts,
@@ -249,9 +249,9 @@ def run_sources(
     stop: threading.Event | None = None,
 ) -> list[SourceReport]:
     """Run every source, ``workers`` fetching at once; a failure in one never stops the others.
-    Every payload is parsed in another process (``monitor.parse_pool``): with more than one
+    Every payload is parsed in another process (``monitor.ingest.parse_pool``): with more than one
     source and ``parse_processes``, a pool of that many; else a process of its own each.
-    Each source is locked for the run (``monitor.source_locks``): one that another process is
+    Each source is locked for the run (``monitor.store.source_locks``): one that another process is
     running is reported busy and left out; a run of a taken source still marked running is a
     dead process's and is closed as failed first. Once ``stop`` is set, sources not yet
     started are left out (their runs closed as ``cancelled``, health untouched) and those

@@ -3,8 +3,8 @@ ledger for sending or preview.
 
 A run first *plans*: for every subscriber whose period is due and not yet planned it chooses the
 calls (``notifications.selection.choose``) and writes one pending delivery with its
-announcements, all subscribers in one transaction. Then ``monitor.sending`` sends every pending
-delivery, rebuilt from the ledger, and marks each as sent right after the transport took it.
+announcements, all subscribers in one transaction. Then ``monitor.digests.sending`` sends every
+pending delivery, rebuilt from the ledger, and marks each as sent right after the transport took it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from monitor.config import Settings
+from monitor.digests.tokens import unsubscribe_url
 from monitor.errors import MonitorError
 from monitor.store import ledger
 from monitor.store.calls import deadline_from_json
@@ -24,7 +25,6 @@ from monitor.store.subscribers import list_subscribers
 from monitor.store.tables import Delivery, Subscriber
 from monitor.store.tags import tag_rows
 from monitor.store.views import CallView, digest_calls, digest_changes
-from monitor.tokens import unsubscribe_url
 from notifications.digest import Change, Digest, Item
 from notifications.selection import Candidate, Criteria, Entry, Index, Pool, choose, compose
 from sources.deadlines import entry_deadlines, stage_numbers

@@ -37,9 +37,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from monitor.config import Settings
+from monitor.digests.tokens import honour
 from monitor.errors import ConfigError, StoreError
 from monitor.store.db import Store
-from monitor.tokens import honour
 
 logger = logging.getLogger(__name__)
 

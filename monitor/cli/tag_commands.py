@@ -1,5 +1,5 @@
 """The tag commands: ``tags``, ``classify``, ``label``, ``train``, ``evaluate``, ``review``.
-Parsers and handlers; the work is done in monitor/tagging.py and monitor/training.py."""
+Parsers and handlers; the work is done in monitor/tagging/."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from typing import Any
 
 from classifiers.evaluation import Evaluation
 from classifiers.taxonomy import RULE_FIELDS, Tag, dump_taxonomy, parse_taxonomy, renamed
-from monitor import arguments, tagging, training
+from monitor.cli import arguments
+from monitor.cli.output import print_json
 from monitor.config import Settings
 from monitor.errors import ConfigError
-from monitor.output import print_json
 from monitor.store import tags as tag_store
 from monitor.store.db import Store, open_store
 from monitor.store.subscribers import following, shown
+from monitor.tagging import classify as tagging
+from monitor.tagging import training
 
 SCALARS = ("label_en", "label_sv", "description", "parent")
 

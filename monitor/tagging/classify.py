@@ -1,5 +1,5 @@
 """Tagging stored calls: the active taxonomy and model, classification, labels as overrides,
-and explanations. Training and evaluation live in ``monitor/training.py``.
+and explanations. Training and evaluation live in ``monitor/tagging/training.py``.
 
 The tagger in force is the stored taxonomy plus the active model. When no model was ever
 trained, the first classification trains one from the labels shipped with the package. A model
@@ -64,7 +64,7 @@ def document_of(call: Any) -> Document:
 def active_tagger(store: Store, settings: Settings, *, bootstrap: bool = True) -> ActiveTagger:
     """The stored taxonomy with the active model (training the first one if none exists and
     ``bootstrap``); rules alone, with a warning, when the model cannot be loaded."""
-    from monitor import training  # training imports this module
+    from monitor.tagging import training  # training imports this module
 
     taxonomy = tag_store.active_taxonomy(store)
     key = taxonomy_key(taxonomy)
@@ -200,7 +200,7 @@ def offline_tagger(model_file: str | None, taxonomy_file: str | None) -> Tagger:
     """A tagger without a database: the given (or default) taxonomy, and the given model or
     one trained now from the shipped labels."""
     from classifiers.taxonomy import load_taxonomy
-    from monitor.training import fit_shipped
+    from monitor.tagging.training import fit_shipped
 
     try:
         taxonomy = load_taxonomy(taxonomy_file)

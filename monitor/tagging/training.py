@@ -26,7 +26,7 @@ from monitor.config import Settings
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
 from monitor.store.tables import TagModelRow
-from monitor.tagging import active_tagger, document_of
+from monitor.tagging.classify import active_tagger, document_of
 
 logger = logging.getLogger(__name__)
 TOLERANCE = 0.005  # differences below this are noise between two cross-validations

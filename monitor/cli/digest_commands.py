@@ -9,20 +9,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import arguments
+from monitor.cli import arguments
+from monitor.cli.output import print_json
 from monitor.config import Settings
-from monitor.digests import preview
+from monitor.digests.planning import preview
+from monitor.digests.sending import message_id, send_due
+from monitor.digests.tokens import honour
 from monitor.errors import ConfigError
-from monitor.leader import leading
-from monitor.output import print_json
 from monitor.redaction import redact
-from monitor.sending import message_id, send_due
 from monitor.store import ledger
 from monitor.store import subscribers as subscriber_store
 from monitor.store.db import Store, open_store
+from monitor.store.leader import leading
 from monitor.store.tables import Delivery, Subscriber
 from monitor.store.tags import tag_rows
-from monitor.tokens import honour
 from notifications import mail, slack
 from notifications.digest import LANGUAGES
 from notifications.registry import destination
@@ -230,7 +230,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         return _preview(store, settings, args, now)
     only = subscriber_store.get_subscriber(store, args.subscriber) if args.subscriber else None
     if args.dry_run:
-        from monitor.digests import plan_digests
+        from monitor.digests.planning import plan_digests
 
         plans = plan_digests(store, settings, now, force=args.now, only=only, write=False)
         pending = ledger.pending(store, subscriber_id=only.id if only else None)
@@ -291,7 +291,7 @@ def _preview(store: Store, settings: Settings, args: argparse.Namespace, now: da
 def cmd_unsubscribe(args: argparse.Namespace, settings: Settings) -> int:
     store = open_store(settings.database_url, create=False)
     if args.serve:
-        from monitor.web import serve_unsubscribe
+        from monitor.web.unsubscribe import serve_unsubscribe
 
         return serve_unsubscribe(store, settings, args.host, args.port)
     if not args.token:
