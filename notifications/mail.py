@@ -18,6 +18,8 @@ from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from notifications import smtp
+from notifications.channel import Channel, Envelope, Outgoing
 from notifications.digest import OTHER_AREA, Digest, Item, Notice, Section
 from notifications.errors import DestinationError
 from notifications.ics import deadlines_calendar
@@ -207,3 +209,26 @@ def notice_message(
     subject = words("subject_notice", source=notice.source, state=state)
     _headers(message, sender, recipient, subject, message_id=message_id, date=date)
     return message
+
+
+def render(content: Digest | Notice, envelope: Envelope) -> Outgoing:
+    """The channel's render: one MIME message, carrying the delivery's Message-ID."""
+    e = envelope
+    if isinstance(content, Digest):
+        message = digest_message(content, sender=e.sender, recipient=e.recipient,
+                                 message_id=e.message_id, date=e.date)  # fmt: skip
+    else:
+        message = notice_message(content, sender=e.sender, recipient=e.recipient,
+                                 message_id=e.message_id, date=e.date)  # fmt: skip
+    return Outgoing((message,), envelope.message_id)
+
+
+EMAIL = Channel(
+    kind="email",
+    name=CHANNEL,
+    description="an email address, through the SMTP server of the FUNDING_MONITOR_SMTP_* settings",
+    check=check_address,
+    render=render,
+    open=smtp.open_sender,
+    parallel=True,  # one SMTP connection per sending thread: send_connections at once
+)

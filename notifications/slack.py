@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from slack_sdk import WebClient
@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from notifications.channel import Channel, Envelope, Outgoing, Secret, Width
 from notifications.digest import OTHER_AREA, Digest, Item, Notice
 from notifications.errors import (
     DeliveryError,
@@ -300,3 +301,83 @@ def _hint(error: str) -> str | None:
     if error in _MESSAGE_FAULTS:
         return MessageError.default_hint
     return None
+
+
+def render(content: Digest | Notice, envelope: Envelope) -> Outgoing:
+    """The channel's render: Block Kit messages of at most MAX_BLOCKS blocks each."""
+    messages = render_digest(content) if isinstance(content, Digest) else render_notice(content)
+    return Outgoing(tuple(messages))
+
+
+class SlackSettings(Protocol):
+    """The settings the Slack bot's sender reads."""
+
+    @property
+    def slack_token(self) -> Secret: ...
+    @property
+    def slack_base_url(self) -> str: ...
+
+
+class BotSender:
+    """chat.postMessage with the bot token; the client is built on the first message, so that
+    a run without a token fails only its Slack deliveries (a TransportError: they wait)."""
+
+    def __init__(self, settings: SlackSettings, client: WebClient | None) -> None:
+        self._settings = settings
+        self._client = client
+
+    def deliver(self, address: str, message: SlackMessage) -> None:
+        if self._client is None:
+            token = self._settings.slack_token.get_secret_value()
+            if not token:
+                raise TransportError("no Slack token is set", channel=CHANNEL,
+                                     hint="Set FUNDING_MONITOR_SLACK_TOKEN to a bot token "
+                                     "with chat:write.")  # fmt: skip
+            self._client = web_client(token, self._settings.slack_base_url)
+        post(self._client, address, message)
+
+    def close(self) -> None:
+        pass  # WebClient holds no connection between calls
+
+
+class WebhookSender:
+    """Posts through incoming webhooks, one client per URL."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, WebhookClient] = {}
+
+    def deliver(self, address: str, message: SlackMessage) -> None:
+        if address not in self._clients:
+            self._clients[address] = webhook_client(address)
+        post_webhook(self._clients[address], message)
+
+    def close(self) -> None:
+        self._clients.clear()
+
+
+def webhook_secrets(url: str) -> tuple[str, ...]:
+    """A webhook URL's secret parts: the whole URL and its path (the part that authorises)."""
+    path = urlsplit(url).path
+    return (url, path) if len(path) > 1 else (url,)
+
+
+BOT = Channel(
+    kind="slack-channel",
+    name=CHANNEL,
+    description="a Slack channel id (C0123ABCD) or #name, posted to with the bot token",
+    check=check_channel,
+    render=render,
+    open=lambda settings, clients: BotSender(settings, clients.slack_client),
+    width=Width(MAX_BLOCKS, "blocks"),
+)
+WEBHOOK = Channel(
+    kind="slack-webhook",
+    name=CHANNEL,
+    description="a Slack incoming-webhook URL (a secret: shown masked)",
+    check=check_webhook,
+    render=render,
+    open=lambda settings, clients: WebhookSender(),
+    width=Width(MAX_BLOCKS, "blocks"),
+    shared=False,  # each webhook URL is its own credential
+    secrets=webhook_secrets,
+)

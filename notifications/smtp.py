@@ -15,8 +15,9 @@ from email.generator import BytesGenerator
 from email.message import Message
 from email.utils import getaddresses
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
+from notifications.channel import Clients, Secret
 from notifications.errors import RecipientError, TransportError
 
 logger = logging.getLogger(__name__)
@@ -172,6 +173,10 @@ class SmtpSender:
                 raise TransportError(f"sending through {self.config.where} failed: "
                                      f"{_reason(exc)}", channel="email") from None  # fmt: skip
 
+    def deliver(self, address: str, message: Message) -> None:
+        """``send``, as a channel's Sender: the message names its recipients itself."""
+        self.send(message)
+
     def _reset(self) -> None:
         try:
             if self._smtp is not None:
@@ -207,3 +212,29 @@ def _replies(recipients: dict[str, tuple[int, bytes]]) -> str:
 
 def _reason(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+
+
+class SmtpSettings(Protocol):
+    """The settings the email channel's sender reads."""
+
+    @property
+    def smtp_host(self) -> str: ...
+    @property
+    def smtp_port(self) -> int: ...
+    @property
+    def smtp_security(self) -> str: ...
+    @property
+    def smtp_username(self) -> str: ...
+    @property
+    def smtp_password(self) -> Secret: ...
+    @property
+    def http_timeout(self) -> float: ...
+
+
+def open_sender(settings: SmtpSettings, clients: Clients) -> SmtpSender:
+    """One SMTP connection (opened on its first message) as the settings describe it."""
+    s = settings
+    return SmtpSender(SmtpConfig(host=s.smtp_host, port=s.smtp_port, security=s.smtp_security,
+                                 username=s.smtp_username,
+                                 password=s.smtp_password.get_secret_value(),
+                                 timeout=s.http_timeout, tls=clients.tls))  # fmt: skip

@@ -1,12 +1,14 @@
 """Sending what the ledger holds: every pending delivery through its channel, each marked in
-the ledger right after its transport took it.
+the ledger right after its transport took it. No channel is known here by name: a subscriber's
+destination kind is looked up in ``notifications.registry`` and its ``Channel`` renders the
+content, opens the sender and says how its transport is shared.
 
 Exactly once: a delivery and its announcements are written before anything is sent; a sent
-delivery is marked in its own commit the moment the SMTP server or Slack accepted it (for a
-digest split over several Slack messages, after each message). A crash or an outage leaves the
-rest pending, and the next run sends only that. The one window left is a crash between the
-server's acceptance and that commit (milliseconds): the message is then sent again, with the
-same Message-ID, which mail systems use to recognise a repeat.
+delivery is marked in its own commit the moment its channel (the SMTP server, Slack, Teams)
+accepted it (for a digest split over several messages, after each message). A crash or an
+outage leaves the rest pending, and the next run sends only that. The one window left is a
+crash between the server's acceptance and that commit (milliseconds): the message is then sent
+again, with the same Message-ID, which mail systems use to recognise a repeat.
 
 One delivery's failure is its own. Its contents are built and rendered inside its error
 boundary: a digest that cannot be made (a value no renderer can show, a bug) is recorded with
@@ -21,15 +23,11 @@ from __future__ import annotations
 import logging
 import queue
 import re
-import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
-
-from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from monitor import redaction
 from monitor.config import Settings
@@ -40,11 +38,10 @@ from monitor.store import ledger
 from monitor.store.db import Store
 from monitor.store.subscribers import list_subscribers, shown
 from monitor.store.tables import Delivery, Subscriber, utc
-from notifications import mail, slack
+from notifications.channel import Channel, Clients, Envelope, Sender
 from notifications.digest import Digest, Notice
-from notifications.errors import DeliveryError, MessageError, TransportError
+from notifications.errors import DeliveryError, MessageError
 from notifications.registry import destination
-from notifications.smtp import SmtpConfig, SmtpSender
 from sources.text import clean_line
 
 logger = logging.getLogger(__name__)
@@ -66,67 +63,44 @@ Contents = Digest | Notice | Exception  # an exception: what building it raised
 
 
 class Outbox:
-    """The transports of one run, each opened on first use and closed by ``close``. Clients can
-    be handed in (tests, benchmarks); otherwise they are built from the settings."""
+    """The senders of one run, each opened on first use and closed by ``close``. Clients can
+    be handed in (tests, benchmarks: ``Outbox(settings, tls=…, slack_client=…, http=…)``, the
+    fields of ``notifications.channel.Clients``); otherwise each channel builds its own from
+    the settings."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        tls: ssl.SSLContext | None = None,
-        slack_client: WebClient | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, clients: Clients | None = None, **given: Any) -> None:
         self.settings = settings
-        self._tls = tls
-        self._local = threading.local()  # one SMTP connection per sending thread
-        self._senders: list[SmtpSender] = []
+        self.clients = clients or Clients(**given)
+        self._local = threading.local()  # a parallel channel's sender: one per sending thread
+        self._shared: dict[str, Sender] = {}  # the others': one each (one thread posts)
+        self._opened: list[Sender] = []
         self._lock = threading.Lock()
-        self._slack = slack_client
-        self._webhooks: dict[str, WebhookClient] = {}
         self.down: dict[str, str] = {}  # transport -> why: the rest of the run skips it
 
-    def smtp(self) -> SmtpSender:
-        """This thread's SMTP connection (opened on first use, reused for every message)."""
-        sender: SmtpSender | None = getattr(self._local, "smtp", None)
+    def sender(self, channel: Channel) -> Sender:
+        """The channel's sender for this thread (opened on first use, reused after)."""
+        senders = self._shared
+        if channel.parallel:
+            senders = self._local.__dict__.setdefault("senders", {})
+        sender = senders.get(channel.kind)
         if sender is None:
-            s = self.settings
-            config = SmtpConfig(host=s.smtp_host, port=s.smtp_port, security=s.smtp_security,
-                                username=s.smtp_username,
-                                password=s.smtp_password.get_secret_value(),
-                                timeout=s.http_timeout, tls=self._tls)  # fmt: skip
-            sender = self._local.smtp = SmtpSender(config)
+            sender = senders[channel.kind] = channel.open(self.settings, self.clients)
             with self._lock:
-                self._senders.append(sender)
+                self._opened.append(sender)
         return sender
-
-    def slack(self) -> WebClient:
-        if self._slack is None:
-            token = self.settings.slack_token.get_secret_value()
-            if not token:
-                raise TransportError("no Slack token is set", channel="slack",
-                                     hint="Set FUNDING_MONITOR_SLACK_TOKEN to a bot token "
-                                     "with chat:write.")  # fmt: skip
-            self._slack = slack.web_client(token, self.settings.slack_base_url)
-        return self._slack
-
-    def webhook(self, url: str) -> WebhookClient:
-        if url not in self._webhooks:
-            self._webhooks[url] = slack.webhook_client(url)
-        return self._webhooks[url]
 
     def close(self) -> None:
         with self._lock:
-            senders, self._senders = self._senders, []
-        for sender in senders:
-            sender.close()
+            opened, self._opened = self._opened, []
+        self._shared = {}
         self._local = threading.local()
+        for sender in opened:
+            sender.close()
 
 
 def transport(subscriber: Subscriber) -> str:
     """Deliveries through one transport share its fate within a run."""
-    if subscriber.kind == "slack-webhook":
-        return f"webhook {subscriber.id}"
-    return "smtp" if subscriber.kind == "email" else "slack"
+    return destination(subscriber.kind).transport(subscriber.id)
 
 
 def message_id(settings: Settings, delivery: Delivery) -> str:
@@ -144,28 +118,20 @@ def deliver(
     now: datetime,
     on_part: Callable[[int], None],
 ) -> tuple[int, str | None]:
-    """Send ``content``; returns (messages posted in all, Message-ID or None). Slack messages
-    already posted for this delivery (``parts_sent``) are not posted again."""
-    if destination(subscriber.kind).channel == mail.CHANNEL:
-        mid = message_id(outbox.settings, delivery)
-        sender, recipient = outbox.settings.mail_from, subscriber.address
-        if isinstance(content, Digest):
-            message = mail.digest_message(content, sender=sender, recipient=recipient,
-                                          message_id=mid, date=now)  # fmt: skip
-        else:
-            message = mail.notice_message(content, sender=sender, recipient=recipient,
-                                          message_id=mid, date=now)  # fmt: skip
-        outbox.smtp().send(message)
-        return 1, mid
-    messages = (slack.render_digest(content) if isinstance(content, Digest)
-                else slack.render_notice(content))  # fmt: skip
-    for number in range(delivery.parts_sent, len(messages)):
-        if subscriber.kind == "slack-channel":
-            slack.post(outbox.slack(), subscriber.address, messages[number])
-        else:
-            slack.post_webhook(outbox.webhook(subscriber.address), messages[number])
-        on_part(number + 1)
-    return len(messages), None
+    """Send ``content`` through the subscriber's channel; returns (messages in all, the
+    Message-ID the channel's messages carry, or None). The messages already sent for this
+    delivery (``parts_sent``) are not sent again; each but the last is marked as it goes (the
+    last is marked with the delivery)."""
+    channel = destination(subscriber.kind)
+    envelope = Envelope(sender=outbox.settings.mail_from, recipient=subscriber.address,
+                        message_id=message_id(outbox.settings, delivery), date=now)  # fmt: skip
+    outgoing = channel.render(content, envelope)
+    count = len(outgoing.messages)
+    for number in range(delivery.parts_sent, count):
+        outbox.sender(channel).deliver(subscriber.address, outgoing.messages[number])
+        if number + 1 < count:
+            on_part(number + 1)
+    return count, outgoing.message_id
 
 
 def notice_of(delivery: Delivery, subscriber: Subscriber, settings: Settings) -> Notice:
@@ -189,10 +155,11 @@ def send_pending(
     stop: threading.Event | None = None,
 ) -> SendReport:
     """Send every pending delivery (of one subscriber, or of one kind, if given), oldest first
-    within each transport; once ``stop`` is set, the rest stay pending for the next run. Emails
-    go out over ``settings.send_connections`` SMTP connections at once, so that one digest is
-    rendered while another waits for the server; each Slack destination is posted to in order,
-    by one thread (Slack's rate limits are per channel)."""
+    within each transport; once ``stop`` is set, the rest stay pending for the next run. Each
+    destination kind is a lane: a parallel channel's (email) is worked by
+    ``settings.send_connections`` threads at once, each with its own sender (SMTP connection),
+    so that one digest is rendered while another waits for the server; any other channel's is
+    posted to in order by one thread (Slack's and Teams' rate limits are per channel)."""
     report = SendReport()
     todo = ledger.pending(store, subscriber_id=subscriber_id, kind=kind)
     if not todo:
@@ -200,8 +167,9 @@ def send_pending(
     subscribers = {s.id: s for s in list_subscribers(store, ids={d.subscriber_id for d in todo})}
     redaction.remember(*settings.secrets)
     for subscriber in subscribers.values():
-        if destination(subscriber.kind).secret:
-            redaction.remember(*redaction.webhook_secrets(subscriber.address))
+        secrets = destination(subscriber.kind).secrets
+        if secrets is not None:
+            redaction.remember(*secrets(subscriber.address))
     contents = _contents(store, settings, todo, subscribers)
     lanes: dict[str, queue.SimpleQueue[Delivery]] = {}
     for delivery in todo:
@@ -211,7 +179,7 @@ def send_pending(
             ledger.mark_error(store, delivery.id, "unsubscribed before it was sent",
                               permanent=True, counted=False)  # fmt: skip
             continue
-        lanes.setdefault(destination(subscriber.kind).channel, queue.SimpleQueue()).put(delivery)
+        lanes.setdefault(subscriber.kind, queue.SimpleQueue()).put(delivery)
     lock = threading.Lock()
     crashed: list[BaseException] = []
 
@@ -237,9 +205,11 @@ def send_pending(
         except BaseException as exc:  # the ledger itself failed: the run fails, in the caller
             crashed.append(exc)
 
-    width = {mail.CHANNEL: settings.send_connections}  # other channels: one thread, in order
-    threads = [threading.Thread(target=lane_thread, args=(lane,), name=f"send-{route}-{n}")
-               for route, lane in lanes.items() for n in range(width.get(route, 1))]  # fmt: skip
+    def width(kind: str) -> int:  # a channel not parallel: one thread, posting in order
+        return settings.send_connections if destination(kind).parallel else 1
+
+    threads = [threading.Thread(target=lane_thread, args=(lane,), name=f"send-{kind}-{n}")
+               for kind, lane in lanes.items() for n in range(width(kind))]  # fmt: skip
     for thread in threads:
         thread.start()
     for thread in threads:
