@@ -67,3 +67,15 @@ def when(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"{text[:30]!r} is not an ISO date or date-time") from None
     _in_range(value, text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def call_ref(text: str) -> str:
+    """A call's number (1 to MAX_ID) or its identifier (``HORIZON-…``), as given."""
+    value = text.strip()
+    if not value:
+        raise argparse.ArgumentTypeError("give a call's number or identifier")
+    if value.isdigit():
+        ids(value)
+    elif len(value) > 300:
+        raise argparse.ArgumentTypeError(f"{value[:30]}… is too long for an identifier")
+    return value

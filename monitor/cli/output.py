@@ -5,37 +5,103 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from monitor.config import every_text
 from monitor.redaction import redact
-from monitor.store.tables import FetchRun, JobState, Source
-from monitor.store.views import CallView
 from sources.records import CallRecord
 from sources.text import clean_line
 from sources.values import shown_url
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the application's values, as the use cases return them
+    from classifiers.evaluation import Evaluation
     from monitor.ingest.runs import SourceReport
+    from monitor.store.tables import FetchRun, JobState, Source
+    from monitor.store.views import CallView
+
+
+@contextmanager
+def progress(what: str, total: int | None) -> Iterator[Callable[[str], None] | None]:
+    """On a terminal, a progress display on stderr (a bar when ``total`` is known, else a
+    spinner) and a function that advances it by one with a note; elsewhere None, and the
+    work's log lines tell its progress instead."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    columns: list[Any] = [SpinnerColumn(), TextColumn(what)]
+    if total is not None:
+        columns += [BarColumn(), MofNCompleteColumn()]
+    with Progress(*columns, TextColumn("{task.description}"), console=Console(stderr=True),
+                  transient=True) as bar:  # fmt: skip
+        task = bar.add_task("", total=total)
+        yield lambda note: bar.update(task, advance=1, description=note)
 
 
 def table(
-    headers: Sequence[str], rows: Sequence[Sequence[Any]], widths: dict[int, int] | None = None
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: dict[int, int] | None = None,
+    *,
+    fit: int | None = None,
+    squeeze: Sequence[int] = (),
+    drop: Sequence[int] = (),
 ) -> str:
     """Left-aligned columns; a column in ``widths`` is cut to that many characters. Every cell
-    is one clean line (a value stored before names were checked cannot forge a row)."""
+    is one clean line (a value stored before names were checked cannot forge a row).
+
+    With ``fit`` (a terminal's width), a table wider than that is narrowed: the ``squeeze``
+    columns are cut, in turn, down to 12 characters (… marks a cut), then the ``drop`` columns
+    go, in turn; the others (identifiers) are never cut."""
     cells = [
         [_cut(clean_line(str(v if v is not None else "")), (widths or {}).get(i))
          for i, v in enumerate(r)]
         for r in rows
     ]  # fmt: skip
+    headers = list(headers)
     sizes = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(sizes[i]) for i, h in enumerate(headers)).rstrip()]
-    lines += ["  ".join(c.ljust(sizes[i]) for i, c in enumerate(r)).rstrip() for r in cells]
+    keep = list(range(len(headers)))
+    if fit is not None:
+        keep, sizes = _fitted(sizes, fit, squeeze, drop)
+        cells = [[_cut(cell, sizes[i]) for i, cell in enumerate(r)] for r in cells]
+        headers = [_cut(h, sizes[i]) for i, h in enumerate(headers)]
+    lines = ["  ".join(headers[i].ljust(sizes[i]) for i in keep).rstrip()]
+    lines += ["  ".join(r[i].ljust(sizes[i]) for i in keep).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+def _fitted(
+    natural: list[int], fit: int, squeeze: Sequence[int], drop: Sequence[int]
+) -> tuple[list[int], list[int]]:
+    """The columns that stay and their widths, for a table to fit ``fit`` characters: each
+    ``squeeze`` column cut in turn (to 12 at least); if that is not enough, the ``drop``
+    columns leave one by one, and the others are squeezed again from their natural widths."""
+    for dropped in range(len(drop) + 1):
+        keep = [i for i in range(len(natural)) if i not in drop[:dropped]]
+        sizes = list(natural)
+        for column in squeeze:
+            over = sum(sizes[i] for i in keep) + 2 * (len(keep) - 1) - fit
+            if over > 0 and column in keep:
+                sizes[column] = max(12, sizes[column] - over)
+        if sum(sizes[i] for i in keep) + 2 * (len(keep) - 1) <= fit:
+            break
+    return keep, sizes
+
+
+def terminal_width() -> int | None:
+    """The width to fit tables to: the terminal's (or ``COLUMNS``); None when the output goes
+    to a file or a pipe, which gets whole lines."""
+    if not sys.stdout.isatty() and "COLUMNS" not in os.environ:
+        return None
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 def _cut(text: str, width: int | None) -> str:
@@ -60,11 +126,13 @@ def money(amount: float | None, currency: str | None) -> str:
 def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
     rows = [(c.id, c.status, deadline(c, tz), c.programme, c.identifier, c.title,
              ", ".join(c.tags)) for c in calls]  # fmt: skip
+    # On a terminal: titles, then tags and programmes cut first; identifiers stay whole.
     return table(
         ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE", "TAGS"],
         rows,
         {3: 18, 4: 40, 5: 60, 6: 60},
-    )
+        fit=terminal_width(), squeeze=(6, 5, 3), drop=(6, 3),
+    )  # fmt: skip
 
 
 def deadline(call: CallView, tz: tzinfo = UTC) -> str:
@@ -258,3 +326,20 @@ def jobs_table(jobs: Sequence[JobState], tz: tzinfo = UTC, *, running: bool = Tr
             for j in jobs]  # fmt: skip
     headers = ("job", "schedule", "next run", "last outcome", "finished", "summary")
     return table(headers, rows, widths={5: 70})
+
+
+def evaluation_table(evaluation: Evaluation) -> str:
+    methods = list(evaluation.counts)
+    head = f"{'tag':<24} {'n':>4}  " + "  ".join(f"{m:^17}" for m in methods)
+    sub = f"{'':<24} {'':>4}  " + "  ".join(f"{'P':>5} {'R':>5} {'F1':>5}" for _ in methods)
+    lines = [f"{evaluation.calls} labelled calls, {evaluation.folds}-fold cross-validation",
+             head, sub]  # fmt: skip
+    for tag, n in evaluation.support.items():
+        cells = "  ".join(
+            f"{c.precision:5.2f} {c.recall:5.2f} {c.f1:5.2f}"
+            for c in (evaluation.counts[m][tag] for m in methods)
+        )
+        lines.append(f"{tag:<24} {n:>4}  {cells}")
+    macro = "  ".join(f"{evaluation.macro_f1(m):>17.3f}" for m in methods)
+    lines.append(f"{'macro F1':<24} {'':>4}  {macro}")
+    return "\n".join(lines)

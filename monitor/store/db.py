@@ -7,20 +7,23 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from monitor.errors import StoreError
 
+if TYPE_CHECKING:  # Alembic is loaded only when a database needs migrating
+    from alembic.config import Config
+
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration under migrations/versions (a test checks it against Alembic's own
+# reading): a database already there is opened without loading Alembic at all.
+HEAD = "0007"
 
 
 class Store:
@@ -56,21 +59,32 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def _alembic(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         return config
 
     def current_revision(self) -> str | None:
+        """The schema revision recorded in the database (Alembic's table), or None."""
         with self._connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not self.engine.dialect.has_table(conn, "alembic_version"):
+                return None
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+        return rows[0][0] if len(rows) == 1 else None
 
     def head_revision(self) -> str | None:
+        """The newest revision, as Alembic reads it from the migration scripts."""
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self._alembic()).get_current_head()
 
     def upgrade(self) -> bool:
         """Migrate to the newest schema; True when anything was applied."""
-        if self.current_revision() == self.head_revision():
+        if self.current_revision() == HEAD:
             return False
+        from alembic import command
+
         config = self._alembic()
         try:
             with self.engine.begin() as conn:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, func, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,8 +16,10 @@ from monitor.errors import ConfigError
 from monitor.redaction import redact
 from monitor.store.db import Store
 from monitor.store.tables import Call, FetchRun, HttpCacheEntry, Source, SourceEvent
-from sources.http import CachedResponse
 from sources.values import http_url, shown_url
+
+if TYPE_CHECKING:
+    from sources.http import CachedResponse
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}")
 
@@ -342,6 +344,8 @@ def last_runs(store: Store) -> dict[int, FetchRun]:
 def cached_responses(store: Store, urls: Iterable[str]) -> dict[str, CachedResponse | None]:
     """The HTTP cache entries of ``urls`` (None where there is none), read in a few queries:
     a run reads its sources' own URLs ahead instead of one query per fetch thread."""
+    from sources.http import CachedResponse  # the HTTP client (httpx): loaded to fetch only
+
     wanted = sorted(set(urls))
     found: dict[str, CachedResponse | None] = dict.fromkeys(wanted)
     with store.session() as session:
@@ -379,7 +383,9 @@ class StoreCache:
             row = session.get(HttpCacheEntry, url)
             if row is None:
                 return None
-            return CachedResponse(row.etag, row.last_modified, row.content, row.content_type)
+        from sources.http import CachedResponse
+
+        return CachedResponse(row.etag, row.last_modified, row.content, row.content_type)
 
     def put(self, url: str, entry: CachedResponse) -> None:
         self.pending[url] = entry

@@ -183,50 +183,62 @@ def _any_contains(text: str, *columns: Any) -> Any:
     return or_(*(func.lower(column).like(pattern, escape="\\") for column in columns))
 
 
+def _many(value: str | Sequence[str] | None) -> list[str]:
+    """A filter given once, several times, or not at all, as the list of its values."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [v for v in value if v]
+
+
 def list_calls(
     store: Store,
     *,
     now: datetime,
-    status: str | None = None,
-    programme: str | None = None,
+    status: str | Sequence[str] | None = None,
+    programme: str | Sequence[str] | None = None,
     deadline_before: date | None = None,
     search: str | None = None,
-    source: str | None = None,
-    tag: str | None = None,
+    source: str | Sequence[str] | None = None,
+    tag: str | Sequence[str] | None = None,
     limit: int | None = None,
 ) -> list[CallView]:
-    """Calls matching every filter, soonest next deadline first (none last).
+    """Calls matching every filter, soonest next deadline first (none last). A filter given
+    several values keeps the calls matching any of them.
 
     ``programme`` matches the programme or funder, case-insensitively, in part ("edctp3");
     ``deadline_before`` keeps calls whose next deadline falls on or before that date (UTC);
     ``search`` looks in identifier, title, summary and keywords; ``tag`` keeps calls given
     that tag (a parent tag matches calls given any of its sub-tags, as they carry it too).
     """
+    statuses, programmes = _many(status), _many(programme)
+    sources, tag_ids = _many(source), _many(tag)
     query = select(Call, Source.name, Source.last_success_at).join(
         Source, col(Source.id) == Call.source_id
     )
-    if programme:
-        query = query.where(_any_contains(programme, Call.programme, Call.funder))
+    if programmes:
+        query = query.where(
+            or_(*(_any_contains(p, Call.programme, Call.funder) for p in programmes))
+        )
     if search:
         keywords = cast(Call.keywords, String)
         query = query.where(
             _any_contains(search, Call.identifier, Call.title, Call.summary, keywords)
         )
-    if tag:
-        tagged = select(CallTag.call_id).where(CallTag.tag_id == tag)
+    if tag_ids:
+        tagged = select(CallTag.call_id).where(col(CallTag.tag_id).in_(tag_ids))
         query = query.where(col(Call.id).in_(tagged))
-    if source:
-        query = query.where(Source.name == source)
+    if sources:
+        query = query.where(col(Source.name).in_(sources))
     else:  # one call per call: a copy from a second source is shown as a link of the first
         query = query.where(col(Call.same_as_id).is_(None))
-    if deadline_before or status in ("open", "forthcoming"):
+    if deadline_before or (statuses and "closed" not in statuses):
         query = query.where(or_(col(Call.last_deadline).is_(None), col(Call.last_deadline) >= now))
     with store.session() as session:
         views = _views(session, list(session.exec(query)), now)
         tags = _tags(session, [v.id for v in views])
     views = [replace(v, tags=tags.get(v.id, {})) for v in views]
-    if status:
-        views = [v for v in views if v.status == status]
+    if statuses:
+        views = [v for v in views if v.status in statuses]
     if deadline_before:
         cutoff = datetime.combine(deadline_before, time.max, UTC)
         views = [v for v in views if v.next_deadline and v.next_deadline <= cutoff]
@@ -290,6 +302,18 @@ def _tags(session: Any, ids: list[int]) -> dict[int, dict[str, float]]:
         for call_id, tag_id, score in session.exec(query):
             found.setdefault(call_id, {})[tag_id] = score
     return found
+
+
+def find_call_ids(store: Store, identifier: str) -> list[int]:
+    """The ids of the calls with this identifier (``HORIZON-…``, a Grants.gov number),
+    ignoring case: the first-listed copy first."""
+    with store.session() as session:
+        rows = session.exec(
+            select(Call.id, Call.same_as_id)
+            .where(func.lower(Call.identifier) == identifier.strip().lower())
+            .order_by(col(Call.same_as_id).is_not(None), col(Call.id))
+        )
+        return [row[0] for row in rows if row[0] is not None]
 
 
 def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:

@@ -51,3 +51,10 @@ def test_upgrading_from_the_first_schema_keeps_the_data(tmp_path) -> None:
         row = conn.execute(text("SELECT name, consecutive_failures, healthy FROM source")).one()
     assert tuple(row) == ("eu", 3, 1)
     store.dispose()
+
+
+def test_the_head_constant_is_alembics_head() -> None:
+    """A database at HEAD opens without loading Alembic: HEAD must be the newest migration."""
+    from monitor.store.db import HEAD, Store
+
+    assert Store("sqlite://").head_revision() == HEAD

@@ -9,37 +9,32 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.app.jobs import Outcome, check_health, run_once
-from monitor.cli import output
-from monitor.config import Settings
-from monitor.service.scheduler import serve
-from monitor.store import jobs as job_store
-from monitor.store.db import Store, open_store
-from monitor.store.leader import current_leader, leading
-from monitor.store.tables import JobState
+if TYPE_CHECKING:
+    from monitor.app.context import App
+
 
 logger = logging.getLogger(__name__)
+NAMES = ("serve", "run", "health-check")  # they log their progress, on a terminal too
 
 
-def add_parsers(sub: Any) -> None:
-    sub.add_parser("serve", help="run the scheduler in the foreground (fetch, tag, send, check)")
-    run = sub.add_parser("run", help="the whole pipeline once: fetch, tag, send what is due")
+def register(commands: Any) -> None:
+    commands.add_parser("serve", help="run the scheduler in the foreground (fetch, tag, send, "
+                        "check)").set_defaults(run=serve)  # fmt: skip
+    run = commands.add_parser("run", help="the whole pipeline once: fetch, tag, send what is due")
     run.add_argument("--once", action="store_true", required=True,
                      help="run once and exit (for cron)")  # fmt: skip
     run.add_argument("--now", action="store_true",
                      help="treat every digest as due now (as `digest send --now`)")  # fmt: skip
-    sub.add_parser("health-check", help="send curators' notices of unhealthy sources; "
-                   "exit 1 while a source is unhealthy")  # fmt: skip
-
-
-def handlers() -> dict[str, Callable[[argparse.Namespace, Settings], int]]:
-    return {"serve": cmd_serve, "run": cmd_run, "health-check": cmd_health_check}
+    run.set_defaults(run=run_once)
+    commands.add_parser(
+        "health-check",
+        help="send curators' notices of unhealthy sources; exit 1 while a source is unhealthy",
+    ).set_defaults(run=health_check)
 
 
 @contextmanager
@@ -69,27 +64,30 @@ def stopping_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
+def serve(args: argparse.Namespace, app: App) -> int:
+    from monitor.service.scheduler import serve as lead_or_wait
+
     with stopping_on_signals() as stop:
-        return serve(store, settings, stop)
+        return lead_or_wait(app.store(), app.settings, stop)
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
-    with stopping_on_signals() as stop, leading(store):
-        outcome = run_once(store, settings, force=args.now, stop=stop)
-    return _report("run", outcome)
+def run_once(args: argparse.Namespace, app: App) -> int:
+    from monitor.app import pipeline
+
+    with stopping_on_signals() as stop:
+        return _report("run", pipeline.run(app, force=args.now, stop=stop))
 
 
-def cmd_health_check(args: argparse.Namespace, settings: Settings) -> int:
-    store = open_store(settings.database_url)
-    with stopping_on_signals() as stop, leading(store):  # it sends from the ledger too
-        outcome = check_health(store, settings, datetime.now(UTC), stop=stop)
-    return _report("health-check", outcome)
+def health_check(args: argparse.Namespace, app: App) -> int:
+    from monitor.app import pipeline
+
+    with stopping_on_signals() as stop:
+        return _report("health-check", pipeline.health(app, stop=stop))
 
 
-def _report(name: str, outcome: Outcome) -> int:
+def _report(name: str, outcome: Any) -> int:
+    from monitor.cli import output
+
     for report in outcome.reports:
         print(output.report_line(report))
     for error in outcome.errors:
@@ -97,9 +95,3 @@ def _report(name: str, outcome: Outcome) -> int:
     state = "stopped" if outcome.stopped else "ok" if outcome.ok else "failed"
     print(f"{name}: {state} {outcome.summary()}".rstrip())
     return 0 if outcome.ok or outcome.stopped else 1
-
-
-def scheduler_status(store: Store) -> tuple[str | None, list[JobState]]:
-    """Who leads now ("host:pid since …", or None), and the jobs as the leader last recorded
-    them."""
-    return current_leader(store), job_store.list_jobs(store)

@@ -1,9 +1,11 @@
-"""The offline demo: replay recorded portal data on loopback and run the real fetch path."""
+"""The offline demo as a use case: replay recorded portal data on loopback, run the real fetch
+path into the demo's own database, tag, and render a demo subscriber's digest to files. The
+face prints what ``run`` returns (`funding-monitor demo`)."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -11,18 +13,18 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from monitor.cli import output
-from monitor.cli.digest_commands import render
+from monitor.app.context import App
+from monitor.app.digests import render
 from monitor.config import Settings
 from monitor.errors import ConfigError
-from monitor.ingest.runs import http_client, run_source
+from monitor.ingest.runs import SourceReport, http_client, run_source
 from monitor.replay import SEARCH_PATH, PortalReplay, serve
 from monitor.store import sources as source_store
 from monitor.store import subscribers as subscriber_store
-from monitor.store.db import Store, open_store
+from monitor.store.db import Store
 from monitor.store.tables import Source, Subscriber
-from monitor.store.views import list_calls
-from monitor.tagging.classify import classify_stored
+from monitor.store.views import CallView, list_calls
+from monitor.tagging.classify import ClassifyReport, classify_stored
 from sources.http import build_client
 
 DEMO_SOURCE = "eu-ft-demo"
@@ -90,68 +92,63 @@ def ensure_subscriber(store: Store, language: str, as_of: datetime) -> Subscribe
     return subscriber_store.update_subscriber(store, row.id, **fields)
 
 
-def write_digest(store: Store, settings: Settings, as_of: datetime, language: str,
-                 out_dir: Path) -> None:  # fmt: skip
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did: the database, the replay, the fetch, the tagging, the calls and the
+    digest files written (format's description → path; empty when nothing was due)."""
+
+    database: str
+    as_of: datetime
+    base_url: str
+    hits: int
+    requests: int
+    report: SourceReport
+    tagged: ClassifyReport
+    calls: list[CallView]
+    subscriber: Subscriber
+    files: list[tuple[str, Path]]
+
+
+def write_digest(app: App, as_of: datetime, language: str, out_dir: Path
+                 ) -> tuple[Subscriber, list[tuple[str, Path]]]:  # fmt: skip
     """The demo subscriber's digest in every format, as files; nothing is sent or promised."""
-    subscriber = ensure_subscriber(store, language, as_of)
+    subscriber = ensure_subscriber(app.store(), language, as_of)
     out_dir.mkdir(parents=True, exist_ok=True)
-    print(f"\ndemo subscriber {subscriber.address} ({language}, weekly, tag global-actor); "
-          "its digest as of the pinned clock:")  # fmt: skip
+    written: list[tuple[str, Path]] = []
     for fmt, name, what in DIGEST_FILES:
-        text = render(store, settings, subscriber, as_of, fmt)
+        text = render(app, subscriber, as_of, fmt)
         if text is None:
-            print("  nothing due (no open call matches)")
-            return
+            return subscriber, []
         path = out_dir / name
         path.write_text(text, encoding="utf-8")
-        print(f"  {path.resolve()}  ({what})")
+        written.append((what, path.resolve()))
+    return subscriber, written
 
 
-def run_demo(
+def run(
     settings: Settings,
-    limit: int = 15,
+    *,
     as_of: datetime = RECORDED_AT,
     language: str = "en",
     out_dir: Path = Path("funding-monitor-demo"),
     database_url: str | None = None,
-) -> int:
+) -> DemoRun:
     """Serve the recordings, fetch them into the demo's database (``database_url``, default a
     SQLite file in ``out_dir``; never the configured one) with the clock pinned to ``as_of``,
-    tag them, show them, and write a demo subscriber's digest to ``out_dir``."""
+    tag them, and write a demo subscriber's digest to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = demo_settings(settings, demo_database_url(out_dir, database_url), out_dir)
-    store = open_store(settings.database_url)
+    app = App(settings)
+    store = app.store()
     replay = load_replay()
-    print(f"database: {store.safe_url} (the demo's own; --database-url to choose another)")
-    print(f"clock pinned to {as_of.isoformat()} (--as-of), the day the payloads were recorded")
     with (
         serve(replay) as base_url,
         build_client(user_agent=settings.user_agent, timeout=settings.http_timeout) as raw,
     ):
-        print(
-            f"replaying {len(replay.hits)} recorded EU Funding & Tenders hits "
-            f"(captured 2026-06-27) on {base_url}"
-        )
         source = ensure_source(store, base_url)
         report = run_source(store, source, http_client(settings, raw), now=as_of)
-    print(output.report_line(report))
-    print(f"search requests served: {len(replay.requests)} (pages of 5)")
     tagged = classify_stored(store, settings, now=as_of)
-    print(f"tagged {tagged.tagged} calls by priority area ({tagged.tagger}"
-          + ("; the first model was trained from the shipped labels" if tagged.trained else "")
-          + ")")  # fmt: skip
     calls = list_calls(store, now=as_of, source=DEMO_SOURCE)
-    by_status = Counter(c.status for c in calls)
-    print(
-        f"\nstored {len(calls)} distinct calls from {DEMO_SOURCE}; status as of "
-        f"{as_of:%Y-%m-%d}: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
-    )
-    print(output.calls_table(calls[:limit], settings.zone))
-    write_digest(store, settings, as_of, language, out_dir)
-    print(
-        f"\nnext, on the demo's database: export FUNDING_MONITOR_DATABASE_URL='{store.safe_url}'"
-        "\nthen `funding-monitor calls show ID`, `funding-monitor tags explain ID`, "
-        f"`funding-monitor digest preview {DEMO_SUBSCRIBER} --as-of {as_of:%Y-%m-%d} "
-        "--format text`, `funding-monitor status`"
-    )
-    return 0 if report.ok else 1
+    subscriber, files_written = write_digest(app, as_of, language, out_dir)
+    return DemoRun(store.safe_url, as_of, base_url, len(replay.hits), len(replay.requests),
+                   report, tagged, calls, subscriber, files_written)  # fmt: skip

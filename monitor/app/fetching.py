@@ -1,0 +1,31 @@
+"""Fetching as a command runs it: the enabled sources (or one, even if disabled), through one
+polite HTTP client, each source's report as it finishes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from monitor.app.context import App
+from monitor.app.jobs import fetch_sources, polite_http
+from monitor.ingest.runs import SourceReport
+from monitor.store import sources as source_store
+from monitor.store.tables import Source
+
+
+def due(app: App, only: str | None = None) -> list[Source]:
+    """The sources a fetch runs: the enabled ones, or the one named (enabled or not)."""
+    store = app.store()
+    if only:
+        return [source_store.get_source(store, only)]
+    return source_store.list_sources(store, enabled_only=True)
+
+
+def fetch(
+    app: App,
+    sources: Sequence[Source],
+    *,
+    on_done: Callable[[SourceReport], None] | None = None,
+) -> list[SourceReport]:
+    """Fetch and store ``sources`` with the settings' concurrency; ``on_done`` hears of each."""
+    with polite_http(app.settings) as http:
+        return fetch_sources(app.store(), app.settings, list(sources), http, on_done=on_done)
