@@ -2,7 +2,8 @@
 
     DeliveryError          a digest or notice could not be delivered
     ├── TransportError     the server or API is unreachable, busy, or refuses our credentials
-    │                      (an SMTP login, a Slack token): every delivery through it waits
+    │                      (an SMTP login, a Slack token; a webhook's 429 or 5xx): every
+    │                      delivery through it waits
     ├── RecipientError     this recipient is refused for good (bad address, unknown channel)
     ├── MessageError       this one message was refused (malformed, too long): it alone is
     │                      retried, up to a cap, while the others go through
@@ -47,6 +48,6 @@ class MessageError(DeliveryError):
 
 class DestinationError(DeliveryError):
     default_hint = (
-        "Give an email address (name@example.org), a Slack channel id (C0123ABCD) or an "
-        "https:// incoming-webhook URL."
+        "Give an email address (name@example.org), a Slack channel id (C0123ABCD), a Slack "
+        "incoming-webhook URL or a Teams workflow webhook URL (https://…)."
     )

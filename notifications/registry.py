@@ -5,7 +5,7 @@ known ones."""
 
 from __future__ import annotations
 
-from notifications import mail, slack
+from notifications import mail, slack, teams
 from notifications.channel import Channel
 from notifications.errors import DestinationError
 
@@ -15,6 +15,7 @@ CHANNELS: dict[str, Channel] = {
         mail.EMAIL,
         slack.BOT,
         slack.WEBHOOK,
+        teams.WEBHOOK,
     )
 }
 
