@@ -13,8 +13,10 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is loaded only by a use case that op
 class App:
     """The settings and the store of one process (a command, the web server, ``serve``)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, wait: float | None = None) -> None:
+        """``wait``: at most so many seconds for a database lock (the store's default else)."""
         self.settings = settings
+        self.wait = wait
         self._store: Store | None = None
 
     def store(self, *, create: bool = True) -> Store:
@@ -23,7 +25,7 @@ class App:
         if self._store is None:
             from monitor.store.db import open_store
 
-            self._store = open_store(self.settings.database_url, create=create)
+            self._store = open_store(self.settings.database_url, create=create, wait=self.wait)
         return self._store
 
     def close(self) -> None:

@@ -32,9 +32,10 @@ class Preferences:
     name: str | None = None
 
 
-def shown_address(row: Subscriber) -> str:
-    """``kind address`` with a webhook's secret part blanked."""
-    return f"{row.kind} {subscriber_store.shown(row.kind, row.address)}"
+def shown_address(row: Subscriber, *, kind: bool = True) -> str:
+    """``kind address`` (or the address alone) with a webhook's secret part blanked."""
+    address = subscriber_store.shown(row.kind, row.address)
+    return f"{row.kind} {address}" if kind else address
 
 
 def reminder_days(value: str | Sequence[int]) -> list[int]:

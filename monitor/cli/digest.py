@@ -92,7 +92,8 @@ def unsubscribe_token(args: argparse.Namespace, app: App) -> int:
     if args.serve:
         from monitor.web.unsubscribe import serve_unsubscribe
 
-        return serve_unsubscribe(app.store(create=False), app.settings, args.host, args.port)
+        app.store(create=False)  # the database must exist
+        return serve_unsubscribe(app, args.host, args.port)
     if not args.token:
         raise ConfigError("give a TOKEN (or a whole unsubscribe link), or --serve")
     row, done = digests.unsubscribe(app, args.token)

@@ -106,13 +106,13 @@ def add_subscriber(args: argparse.Namespace, app: App) -> int:
 
 def list_subscribers(args: argparse.Namespace, app: App) -> int:
     from monitor.app import subscribers
+    from monitor.app.subscribers import shown_address
     from monitor.cli.output import print_json
-    from monitor.store.subscribers import shown
 
     rows = subscribers.everyone(app)
     if args.json:
         print_json([
-            {"id": r.id, "kind": r.kind, "address": shown(r.kind, r.address), "name": r.name,
+            {"id": r.id, "kind": r.kind, "address": shown_address(r, kind=False), "name": r.name,
              "role": r.role, "language": r.language, "frequency": r.frequency,
              "filters": r.filters, "reminder_days": r.reminder_days, "active": r.active,
              "created_at": r.created_at.isoformat() if r.created_at else None}

@@ -152,13 +152,13 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def open_store(url: str, *, create: bool = True) -> Store:
+def open_store(url: str, *, create: bool = True, wait: float | None = None) -> Store:
     """A Store, migrated to head (first use creates the schema).
 
     With ``create=False`` (the read commands) a database that does not exist yet is not made:
     a SQLite file that is missing, or a database without the schema, raises StoreError naming
-    it, and nothing is written."""
-    store = Store(url)
+    it, and nothing is written. ``wait``: as for ``Store``."""
+    store = Store(url, wait=wait)
     if not create:
         _must_exist(store)
     store.upgrade()

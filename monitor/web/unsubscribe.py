@@ -36,10 +36,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from monitor.config import Settings
-from monitor.digests.tokens import honour
+from monitor.app import App
+from monitor.app.digests import unsubscribe as honour
 from monitor.errors import ConfigError, StoreError
-from monitor.store.db import Store
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(PAGE[0] + body + PAGE[1], status_code=status)
 
 
-def unsubscribe_app(store: Store, settings: Settings) -> ASGIApp:
+def unsubscribe_app(app: App) -> ASGIApp:
     """The ASGI app: ``/unsubscribe`` (GET asks, POST unsubscribes); every answer carries the
     security headers."""
 
@@ -95,9 +94,7 @@ def unsubscribe_app(store: Store, settings: Settings) -> ASGIApp:
         if body is None:
             return _page("<p>The request is too large.</p>", 413)
         try:
-            row, done = await asyncio.wait_for(
-                run_in_threadpool(honour, store, settings, token), DB_WAIT * 2
-            )
+            row, done = await asyncio.wait_for(run_in_threadpool(honour, app, token), DB_WAIT * 2)
         except ConfigError as exc:
             return _page(f"<p>{html.escape(str(exc))}</p>", 400)
         except (StoreError, TimeoutError) as exc:
@@ -121,7 +118,7 @@ def unsubscribe_app(store: Store, settings: Settings) -> ASGIApp:
         logger.error("unsubscribe page failed: %s", exc.__class__.__name__)
         return _page(FAILED, 500)
 
-    app = Starlette(
+    pages = Starlette(
         routes=[
             Route("/unsubscribe", ask, methods=["GET"]),
             Route("/unsubscribe", unsubscribe, methods=["POST"]),
@@ -130,7 +127,7 @@ def unsubscribe_app(store: Store, settings: Settings) -> ASGIApp:
         ],
         exception_handlers={404: not_found, 405: not_allowed, 500: failed},
     )
-    return _Secured(app)
+    return _Secured(pages)
 
 
 async def _body(request: Request) -> bytes | None:
@@ -189,14 +186,11 @@ def _guarded(head_timeout: float) -> type[H11Protocol]:
     return Guarded
 
 
-def build_server(
-    store: Store, settings: Settings, *, head_timeout: float = HEAD_TIMEOUT
-) -> uvicorn.Server:
+def build_server(app: App, *, head_timeout: float = HEAD_TIMEOUT) -> uvicorn.Server:
     """The uvicorn server for the page, on a store of its own that waits at most DB_WAIT
     seconds for a lock; no access log (the token is in the request line)."""
-    own = Store(store.url, wait=DB_WAIT)
     config = uvicorn.Config(
-        unsubscribe_app(own, settings),
+        unsubscribe_app(App(app.settings, wait=DB_WAIT)),
         http=_guarded(head_timeout),
         lifespan="off",
         log_config=None,  # the application's logging set-up (monitor/config.py) applies
@@ -225,11 +219,11 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 @contextmanager
-def running(store: Store, settings: Settings, host: str = "127.0.0.1", port: int = 0,
+def running(app: App, host: str = "127.0.0.1", port: int = 0,
             **options: Any) -> Iterator[str]:  # fmt: skip
     """The page served in a thread while the block runs; yields its base URL."""
     sock = _listen(host, port)
-    server = build_server(store, settings, **options)
+    server = build_server(app, **options)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -242,7 +236,7 @@ def running(store: Store, settings: Settings, host: str = "127.0.0.1", port: int
         sock.close()
 
 
-def serve_unsubscribe(store: Store, settings: Settings, host: str, port: int) -> int:
+def serve_unsubscribe(app: App, host: str, port: int) -> int:
     """Serve until SIGINT or SIGTERM; returns 0."""
     sock = _listen(host, port)
     print(f"serving the unsubscribe page on http://{host}:{sock.getsockname()[1]}/unsubscribe",
@@ -252,7 +246,7 @@ def serve_unsubscribe(store: Store, settings: Settings, host: str, port: int) ->
     stops = (signal.SIGINT, signal.SIGTERM)
     before = {s: signal.signal(s, lambda *_: None) for s in stops}
     try:
-        build_server(store, settings).run(sockets=[sock])
+        build_server(app).run(sockets=[sock])
     finally:
         sock.close()
         for number, handler in before.items():

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from monitor.app import App
 from monitor.store import ledger
 from monitor.store import sources as source_store
 from monitor.store.calls import upsert_calls
@@ -318,7 +319,7 @@ def test_the_unsubscribe_page_takes_one_click_posts_and_ignores_gets(cli, portal
     link = box.messages[0]["List-Unsubscribe"].strip("<>")
     token = link.rpartition("token=")[2]
     store = open_store(db_url)
-    with running(store, load_settings(database_url=db_url)) as server:
+    with running(App(load_settings(database_url=db_url))) as server:
         base = f"{server}/unsubscribe"
         page = httpx.get(base, params={"token": token})
         assert page.status_code == 200 and '<form method="post"' in page.text

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
+from monitor.app import App
 from monitor.config import load_settings
 from monitor.digests.tokens import token_for
 from monitor.store import subscribers as subscriber_store
@@ -35,7 +36,7 @@ def page(store, db_url):
     settings = load_settings(database_url=db_url, secret_key="k" * 32,
                              public_url="https://monitor.example.org")  # fmt: skip
     row = subscriber_store.add_subscriber(store, "email", "r@ki.se")
-    with running(store, settings, head_timeout=1.0) as base:
+    with running(App(settings), head_timeout=1.0) as base:
         yield f"{base}/unsubscribe", token_for(settings, row), store
 
 
