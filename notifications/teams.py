@@ -46,7 +46,7 @@ MAX_TITLE = 300  # characters of a call's title shown
 MAX_TEXT = 600  # of any other text from the world
 MAX_URL = 2000  # a longer link is left out (the title is shown alone)
 _MARKS = re.compile(r"([\\`*_~\[\]<>{}|])")
-_LINE_START = re.compile(r"^(\s*)([#+\-]|\d+(?=[.)]))", re.MULTILINE)
+_LINE_START = re.compile(r"^(\s*)([#+\-]|\d+[.)])", re.MULTILINE)
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,79}")
 _GONE = (400, 401, 403, 404, 410)  # the workflow URL is wrong, unsigned or deleted
 _RETIRED = ("webhook.office.com", "outlook.office.com", "outlook.office365.com")
@@ -75,7 +75,8 @@ def _json(value: object) -> bytes:
 def escape(text: str) -> str:
     """``text`` shown as it is in a TextBlock: no formatting, no link, no list, no heading."""
     text = _MARKS.sub(r"\\\1", text)
-    return _LINE_START.sub(r"\1\\\2", text)
+    # a heading or list marker escaped (CommonMark escapes punctuation only: "1\." not "\1.")
+    return _LINE_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", text)
 
 
 def _cut(text: str, limit: int) -> str:

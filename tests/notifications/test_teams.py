@@ -5,6 +5,7 @@ sorted into their kinds, and the URL's signature in no error."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -150,28 +151,14 @@ def test_hostile_title_is_shown_as_text(title: str) -> None:
 
 
 def unescape(text: str) -> str:
-    """What a CommonMark renderer shows for backslash-escaped punctuation."""
-    out, escaped = [], False
-    for char in text:
-        if escaped or char != "\\":
-            out.append(char)
-            escaped = False
-        else:
-            escaped = True
-    return "".join(out)
+    """What a CommonMark renderer shows: a backslash before ASCII punctuation escapes it; any
+    other backslash is shown."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
 
 
 def strip_escaped(text: str) -> str:
     """``text`` without its escaped characters: what is left is what markdown would read."""
-    out, escaped = [], False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        else:
-            out.append(char)
-    return "".join(out)
+    return re.sub(r"\\[!-/:-@\[-`{-~]", "", text)
 
 
 def test_a_link_that_is_not_http_is_not_a_link() -> None:
