@@ -10,9 +10,7 @@ kept in the model's metadata. A parent's score is the highest of its sub-tags'.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,19 +21,6 @@ from classifiers.taxonomy import Taxonomy
 
 RULE_SCORE = 0.75
 COMBINATIONS = ("rules", "model", "union")
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a batch builds its many short-lived, acyclic objects
-    (it cost a fifth of the tagging time); whatever cycles appear are collected afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -69,14 +54,9 @@ class Tagger:
     def tag_mappings(self, rows: Sequence[Mapping[str, Any]]) -> list[TagResult]:
         """Tag calls given as mappings (``title``, ``summary``, ``programme``, ``funder``,
         ``identifier``): the batch path of ``classify --input`` and of the benchmark."""
-        with paused_gc():
-            return self._tag([document_from(row) for row in rows])
+        return self.tag([document_from(row) for row in rows])
 
     def tag(self, docs: Sequence[Document]) -> list[TagResult]:
-        with paused_gc():
-            return self._tag(docs)
-
-    def _tag(self, docs: Sequence[Document]) -> list[TagResult]:
         wanted = self.model and any(c != "rules" for c in self.combination.values())
         learned = self.model.scores(docs) if self.model and wanted else None
         results = []

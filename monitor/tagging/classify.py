@@ -22,7 +22,7 @@ from typing import Any
 from classifiers.document import Document
 from classifiers.errors import ClassifierError, ModelError
 from classifiers.model import TagModel, load_model
-from classifiers.tagger import Tagger, TagResult, paused_gc
+from classifiers.tagger import Tagger, TagResult
 from classifiers.taxonomy import Taxonomy, dump_taxonomy
 from monitor.config import Settings
 from monitor.errors import ConfigError
@@ -141,8 +141,7 @@ def classify_stored(
         if not calls:
             break
         ids = [c.id for c in calls if c.id is not None]
-        with paused_gc():
-            results = active.tagger.tag([document_of(c) for c in calls])
+        results = active.tagger.tag([document_of(c) for c in calls])
         labels = tag_store.labels(store, ids)
         given = {cid: given_tags(r, labels.get(cid, {}), taxonomy)
                  for cid, r in zip(ids, results, strict=True)}  # fmt: skip

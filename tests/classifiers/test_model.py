@@ -10,6 +10,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from sklearn.pipeline import make_pipeline
 
 from classifiers.document import Document, document_from
 from classifiers.errors import ModelError, TrainingError
@@ -55,9 +56,13 @@ def test_the_model_learns_every_tag_and_scores_a_clear_case(model: TagModel) -> 
     assert scores["visibility"] < 0.5
 
 
-def test_the_fast_matrix_equals_sklearns_transform(model: TagModel, labelled) -> None:
-    docs = labelled[0][:120] + [Document("Ωμέγα ünïcödé words never seen before")]
-    assert np.allclose(model.matrix(docs).toarray(), model.words.transform(docs).toarray())
+def test_the_scores_are_sklearns_pipeline_on_the_same_documents(model: TagModel, labelled) -> None:
+    docs = labelled[0][:120] + [Document("Ωμέγα ünïcödé words never seen before"), Document("")]
+    scores = model.scores(docs)
+    for tag, estimator in model.estimators.items():
+        p = make_pipeline(model.words, estimator).predict_proba(docs)[:, 1]
+        expected = normalise(p, model.thresholds[tag])
+        assert np.abs(np.array([s[tag] for s in scores]) - expected).max() < 1e-9, tag
 
 
 def test_strongest_terms_are_words_of_the_document(model: TagModel) -> None:
