@@ -26,6 +26,15 @@ _SHAPES = (
     (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{8,}"), f"Bearer {HIDDEN}"),
     (re.compile(r"(://[^/\s:@]*:)[^/\s@]+@"), rf"\1{HIDDEN}@"),
     (re.compile(r"(hooks\.slack\.com/)[^\s'\"<>]+"), rf"\1{HIDDEN}"),
+    # Credentials in a query string: a Teams workflow's sig=, an API key or token in a URL.
+    (
+        re.compile(
+            r"([?&](?:sig|signature|token|access_token|api_?key|key|secret|password)=)"
+            r"[^&\s'\"<>]+",
+            re.IGNORECASE,
+        ),
+        rf"\1{HIDDEN}",
+    ),  # fmt: skip
 )
 
 

@@ -15,13 +15,13 @@ from monitor.errors import ConfigError
 from monitor.store import ledger
 from monitor.store.leader import leading
 from monitor.store.tables import Delivery, Subscriber
-from notifications import mail, slack
+from notifications import mail, slack, teams
 
-FORMATS = ("html", "text", "slack", "eml")
+FORMATS = ("html", "text", "slack", "teams", "eml")
 
 
 def render(app: App, row: Subscriber, now: datetime, fmt: str) -> str | None:
-    """A subscriber's next digest in one format (html, text, slack JSON, eml), or None when
+    """A subscriber's next digest in one format (html, text, Slack or Teams JSON, eml), or None when
     nothing is due; nothing is written."""
     if fmt == "eml" and row.kind != "email":
         raise ConfigError("--format eml is for email subscribers; use slack for Slack ones")
@@ -37,6 +37,9 @@ def render(app: App, row: Subscriber, now: datetime, fmt: str) -> str | None:
         messages = slack.render_digest(digest)
         return json.dumps([{"text": m.text, "blocks": list(m.blocks)} for m in messages],
                           ensure_ascii=False, indent=2)  # fmt: skip
+    if fmt == "teams":
+        cards = teams.render_digest(digest)
+        return json.dumps([card.payload() for card in cards], ensure_ascii=False, indent=2)
     fake = Delivery(id=0, subscriber_id=row.id or 0, period=digest.period)
     message = mail.digest_message(digest, sender=settings.mail_from, recipient=row.address,
                                   message_id=message_id(settings, fake), date=now)  # fmt: skip

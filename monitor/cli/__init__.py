@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from monitor import __version__
+import monitor
 from monitor.cli import (
     calls,
     database,
@@ -34,12 +34,19 @@ from monitor.cli.parser import Parser
 GROUPS = (database, sources, fetch, calls, status, tags, model, subscribers, digest, service, demo)
 
 
+class _Version(argparse.Action):
+    """--version, reading the installed version only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        parser.exit(message=f"funding-monitor {monitor.__version__}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="funding-monitor",
         description="Monitor research-funding calls: fetch, store, tag, send digests.",
     )
-    parser.add_argument("--version", action="version", version=f"funding-monitor {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (default: "
                         "funding-monitor.toml in the working directory, if present)")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")

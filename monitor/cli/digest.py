@@ -13,7 +13,7 @@ from monitor.cli.parser import verbs
 if TYPE_CHECKING:
     from monitor.app.context import App
 
-FORMATS = ("html", "text", "slack", "eml")
+FORMATS = ("html", "text", "slack", "teams", "eml")
 
 
 def register(commands: Any) -> None:

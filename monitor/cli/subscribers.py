@@ -15,16 +15,20 @@ if TYPE_CHECKING:
 FILTERS = {"tag": "tags", "programme": "programmes", "place": "places", "keyword": "keywords"}
 
 DESTINATIONS = (("address", "email"), ("slack_channel", "slack-channel"),
-                ("slack_webhook", "slack-webhook"))  # fmt: skip
+                ("slack_webhook", "slack-webhook"), ("teams_webhook", "teams-webhook"))  # fmt: skip
 
 
 def register(commands: Any) -> None:
     group = verbs(commands.add_parser("subscribers", help="who gets digests and notices"),
                   "subscribers_command")  # fmt: skip
-    add = group.add_parser("add", help="add an email address, a Slack channel or a webhook")
+    add = group.add_parser(
+        "add", help="add an email address, a Slack channel, or a Slack or Teams webhook"
+    )
     add.add_argument("address", nargs="?", help="an email address")
     add.add_argument("--slack-channel", metavar="C", help="a channel id (bot token) or #name")
     add.add_argument("--slack-webhook", metavar="URL", help="an incoming-webhook URL")
+    add.add_argument("--teams-webhook", metavar="URL",
+                     help="a Teams workflow's webhook URL (a secret: shown masked)")  # fmt: skip
     add.add_argument("--curator", action="store_true",
                      help="receives source health notices instead of digests")  # fmt: skip
     _filter_flags(add)
@@ -97,7 +101,9 @@ def add_subscriber(args: argparse.Namespace, app: App) -> int:
 
     given = [(kind, getattr(args, flag)) for flag, kind in DESTINATIONS if getattr(args, flag)]
     if len(given) != 1:
-        raise ConfigError("give exactly one of ADDRESS, --slack-channel, --slack-webhook")
+        raise ConfigError(
+            "give exactly one of ADDRESS, --slack-channel, --slack-webhook, --teams-webhook"
+        )
     kind, address = given[0]
     row = subscribers.add(app, kind, address, _preferences(args), curator=args.curator)
     print(f"added subscriber {row.id}: {_line(row)}")

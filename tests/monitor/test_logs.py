@@ -62,6 +62,12 @@ ECHOED = [
     ("cannot connect to postgresql+psycopg://monitor:pw-in-url@db/fm", "pw-in-url"),
     ("posted to https://hooks.slack.com/services/T0/B0/hooksecret", "hooksecret"),
     ("header authorization='Basic dXNlcjpwYXNz'", "dXNlcjpwYXNz"),
+    (
+        "POST https://prod-12.westeurope.logic.azure.com/workflows/1/invoke?api-version=1&sig=S1gn4"
+        "tureXYZ failed",
+        "S1gn4tureXYZ",
+    ),
+    ("GET https://api.example.org/calls?format=json&api_key=k3y-in-url answered 500", "k3y-in-url"),
 ]
 
 
@@ -75,6 +81,7 @@ def test_credentials_nobody_configured_are_blanked_too(text: str, secret: str) -
 
 def test_ordinary_words_and_urls_are_left_alone() -> None:
     for text in ("Basic research and Bearer bonds", "http://127.0.0.1:8080/feed?page=2",
+                 "https://ec.europa.eu/search?keywords=health&sortBy=deadline",
                  "HORIZON-JU-GH-EDCTP3-2026-01 has no deadline"):  # fmt: skip
         assert redact(text) == text
 
