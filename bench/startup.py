@@ -50,8 +50,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="startup-bench-"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.pop("FUNDING_MONITOR_DATABASE_URL", None)
-    subprocess.run([command, "demo", "--limit", "1", "--out-dir", str(work / "demo")], env=env,
-                   cwd=work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    demo = [command, "demo", "--limit", "1", "--out-dir", str(work / "demo")]
+    subprocess.run(demo, env=env, cwd=work, check=True, capture_output=True)
     env["FUNDING_MONITOR_DATABASE_URL"] = f"sqlite:///{work / 'demo' / 'demo.db'}"
     env["FUNDING_MONITOR_MODEL_DIR"] = str(work / "demo" / "models")
     counter = iter(range(1_000_000))
