@@ -18,12 +18,8 @@ _FIELDS: tuple[Any, ...] = tuple(
 )  # fmt: skip
 
 
-def _candidate(row: Any) -> Candidate:
-    days = frozenset(d["at"][:10] for d in row.deadlines or ())
-    return Candidate(row.id, row.source_id, row.identifier, row.url, row.title, row.funder, days)
-
-
-def _fresh(row: Mapping[str, Any]) -> Candidate:
+def _candidate(row: Mapping[str, Any]) -> Candidate:
+    """A call as matching sees it, from its column values (a new call's, or a stored row's)."""
     days = frozenset(d["at"][:10] for d in row["deadlines"] or ())
     return Candidate(row["id"], row["source_id"], row["identifier"], row["url"], row["title"],
                      row["funder"], days)  # fmt: skip
@@ -56,7 +52,7 @@ def _keys(call: Candidate) -> list[tuple[str, object]]:
 def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int]) -> int:
     """Link ``rows`` (in id order); ``linked`` collects the calls linked so far in this pass,
     which can no longer be the call others point at."""
-    fresh = [_fresh(row) for row in rows]
+    fresh = [_candidate(row) for row in rows]
     # Both sides keep the portal's spelling of EU ids, so the plain (indexed) column is compared.
     identifiers = {c.identifier for c in fresh if canonical_identifier(c.identifier)}
     urls = {c.url for c in fresh}
@@ -76,7 +72,7 @@ def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int])
     # Index the candidates by what can make them match, so each new call meets only its own.
     by_key: dict[object, list[Candidate]] = {}
     for row in session.execute(query):
-        other = _candidate(row)
+        other = _candidate(row._mapping)
         for key in _keys(other):
             by_key.setdefault(key, []).append(other)
     links = []
