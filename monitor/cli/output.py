@@ -126,12 +126,13 @@ def money(amount: float | None, currency: str | None) -> str:
 def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
     rows = [(c.id, c.status, deadline(c, tz), c.programme, c.identifier, c.title,
              ", ".join(c.tags)) for c in calls]  # fmt: skip
-    # On a terminal: titles, then tags and programmes cut first; identifiers stay whole.
+    # On a terminal: tags, titles and programmes are cut, then tags, programme and status (the
+    # deadline says "(passed)") go; identifiers stay whole.
     return table(
         ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE", "TAGS"],
         rows,
         {3: 18, 4: 40, 5: 60, 6: 60},
-        fit=terminal_width(), squeeze=(6, 5, 3), drop=(6, 3),
+        fit=terminal_width(), squeeze=(6, 5, 3), drop=(6, 3, 1),
     )  # fmt: skip
 
 
