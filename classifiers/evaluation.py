@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from classifiers.document import Document
-from classifiers.model import train
+from classifiers.model import Progress, train
 from classifiers.tagger import COMBINATIONS, Tagger
 from classifiers.taxonomy import Taxonomy
 
@@ -93,19 +93,22 @@ def score(
 def cross_validate(
     docs: Sequence[Document], labels: Sequence[set[str]], taxonomy: Taxonomy, *,
     folds: int = 5, seed: int = 0, nested: bool = False,
-    known: Sequence[set[str] | None] | None = None,
+    known: Sequence[set[str] | None] | None = None, on_progress: Progress | None = None,
 ) -> Evaluation:  # fmt: skip
     """Per-tag figures for every combination over ``folds`` folds (labels include parents).
 
     With ``nested``, also "per-tag": in each fold the per-tag choice is made by an inner
     cross-validation on that fold's training part, then measured on its test part, so the
-    figure for the deployed choice is as honest as the others. ``known`` as in ``train``."""
+    figure for the deployed choice is as honest as the others. ``known`` as in ``train``.
+    ``on_progress("cross-validate", done, folds)`` is told after each (outer) fold."""
+    report = on_progress or (lambda stage, done, total: None)
+    report("cross-validate", 0, folds)
     tags = taxonomy.ids
     gold = [taxonomy.with_parents(label) for label in labels]
     methods: list[str] = list(COMBINATIONS) + (["per-tag"] if nested else [])
     predicted: dict[str, list[set[str]]] = {c: [set() for _ in docs] for c in methods}
     splitter = KFold(folds, shuffle=True, random_state=seed)
-    for train_idx, test_idx in splitter.split(np.arange(len(docs))):
+    for done, (train_idx, test_idx) in enumerate(splitter.split(np.arange(len(docs))), 1):
         train_docs, train_gold = [docs[i] for i in train_idx], [gold[i] for i in train_idx]
         train_known = [known[i] for i in train_idx] if known is not None else None
         model = train(train_docs, train_gold, taxonomy.leaves(), known=train_known, seed=seed)
@@ -118,6 +121,7 @@ def cross_validate(
             results = Tagger(taxonomy, model, how).tag(test)
             for i, result in zip(test_idx, results, strict=True):
                 predicted[method][i] = set(result.scores)
+        report("cross-validate", done, folds)
     evaluation = Evaluation(folds=folds, calls=len(docs))
     evaluation.support = {
         t: sum(t in g and (known is None or known[i] is None or t in known[i])  # type: ignore[operator]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,8 @@ from classifiers.errors import ModelError, TrainingError
 FORMAT = 1
 MIN_POSITIVES = 3
 GRID = np.round(np.linspace(0.05, 0.95, 19), 2)
+# Told how long work is going: (stage, done, total), first with done=0, then after each step.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -118,12 +120,15 @@ def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
 def train(
     docs: Sequence[Document], labels: Sequence[set[str]], tags: Sequence[str], *,
     known: Sequence[set[str] | None] | None = None, seed: int = 0, folds: int = 3,
+    on_progress: Progress | None = None,
 ) -> TagModel:  # fmt: skip
     """Fit a model for every tag with at least MIN_POSITIVES positive and negative labels.
 
     ``labels[i]`` are the tags document i has. ``known[i]``, when given and not None, are the
     tags judged for it (an admin's correction judges one tag, not the others); a document
-    teaches only the tags judged for it. Raises TrainingError when no tag has enough."""
+    teaches only the tags judged for it. ``on_progress("train", done, len(tags))`` is told
+    after each tag. Raises TrainingError when no tag has enough."""
+    report = on_progress or (lambda stage, done, total: None)
     if len(docs) != len(labels) or (known is not None and len(known) != len(docs)):
         raise ValueError("one label set per document")
     words = _vectorizer()
@@ -132,19 +137,22 @@ def train(
     except ValueError as exc:  # an empty vocabulary: too few or empty documents
         raise TrainingError(f"cannot build features from {len(docs)} calls: {exc}") from exc
     estimators, thresholds, skipped = {}, {}, []
-    for tag in tags:
+    report("train", 0, len(tags))
+    for done, tag in enumerate(tags, 1):
         rows = np.array([known is None or known[i] is None or tag in known[i]  # type: ignore[operator]
                          for i in range(len(docs))])  # fmt: skip
         y = np.array([tag in label for label in labels])[rows]
         positives, negatives = int(y.sum()), int((~y).sum())
         if min(positives, negatives) < MIN_POSITIVES:
             skipped.append(tag)
+            report("train", done, len(tags))
             continue
         splits = StratifiedKFold(min(folds, positives, negatives), shuffle=True, random_state=seed)
         xt = x[rows]
         p = cross_val_predict(_estimator(seed), xt, y, cv=splits, method="predict_proba")[:, 1]
         thresholds[tag] = best_threshold(y, p)
         estimators[tag] = _estimator(seed).fit(xt, y)
+        report("train", done, len(tags))
     if not estimators:
         raise TrainingError(
             f"no tag has {MIN_POSITIVES} positive and {MIN_POSITIVES} negative labels "

@@ -19,7 +19,7 @@ from typing import Any
 
 from classifiers.document import Document, document_from
 from classifiers.evaluation import Evaluation, cross_validate
-from classifiers.model import TagModel, data_hash, save_model, train, versions
+from classifiers.model import Progress, TagModel, data_hash, save_model, train, versions
 from classifiers.taxonomy import Taxonomy
 from classifiers.taxonomy import load_taxonomy as default_taxonomy
 from monitor.config import Settings
@@ -81,12 +81,17 @@ def training_data(store: Store | None, taxonomy: Taxonomy) -> TrainingData:
     return data
 
 
-def fit(data: TrainingData, taxonomy: Taxonomy) -> tuple[TagModel, Evaluation, float]:
-    """Train on all the data; choose each tag's combination by cross-validation."""
+def fit(
+    data: TrainingData, taxonomy: Taxonomy, on_progress: Progress | None = None
+) -> tuple[TagModel, Evaluation, float]:
+    """Train on all the data; choose each tag's combination by cross-validation.
+    ``on_progress`` is told of the stages "train" (per tag) and "cross-validate" (per fold)."""
     started = time.perf_counter()
-    model = train(data.docs, data.labels, taxonomy.leaves(), known=data.known)
+    model = train(data.docs, data.labels, taxonomy.leaves(), known=data.known,
+                  on_progress=on_progress)  # fmt: skip
     seconds = time.perf_counter() - started
-    evaluation = cross_validate(data.docs, data.labels, taxonomy, known=data.known)
+    evaluation = cross_validate(data.docs, data.labels, taxonomy, known=data.known,
+                                on_progress=on_progress)  # fmt: skip
     combination = evaluation.choose()
     model.meta.update(combination=combination, metrics=evaluation.as_dict(),
                       chosen_macro_f1=round(chosen_macro_f1(evaluation, combination), 4),
@@ -109,12 +114,15 @@ def fit_shipped(taxonomy: Taxonomy | None = None) -> tuple[TagModel, dict[str, s
     return model, model.meta["combination"]
 
 
-def train_and_register(store: Store, settings: Settings, *, force: bool = False) -> TrainReport:
+def train_and_register(
+    store: Store, settings: Settings, *, force: bool = False, on_progress: Progress | None = None
+) -> TrainReport:
     """Train on every label, save the model, register it; activate it unless it is worse
-    than the active model (by cross-validated macro F1) and not ``force``."""
+    than the active model (by cross-validated macro F1) and not ``force``. ``on_progress``
+    as in ``fit``."""
     taxonomy = tag_store.active_taxonomy(store)
     data = training_data(store, taxonomy)
-    model, evaluation, seconds = fit(data, taxonomy)
+    model, evaluation, seconds = fit(data, taxonomy, on_progress)
     score = model.meta["chosen_macro_f1"]
     active = tag_store.active_model(store)
     previous = active.metrics.get("chosen_macro_f1") if active else None
@@ -137,12 +145,15 @@ def train_and_register(store: Store, settings: Settings, *, force: bool = False)
                        evaluation)  # fmt: skip
 
 
-def evaluate(store: Store, *, nested: bool = False) -> tuple[Evaluation, TagModelRow | None]:
-    """Cross-validated figures on every label, and the active model to compare with."""
+def evaluate(
+    store: Store, *, nested: bool = False, on_progress: Progress | None = None
+) -> tuple[Evaluation, TagModelRow | None]:
+    """Cross-validated figures on every label, and the active model to compare with;
+    ``on_progress("cross-validate", done, folds)`` after each fold."""
     taxonomy = tag_store.active_taxonomy(store)
     data = training_data(store, taxonomy)
     evaluation = cross_validate(data.docs, data.labels, taxonomy, known=data.known,
-                                nested=nested)  # fmt: skip
+                                nested=nested, on_progress=on_progress)  # fmt: skip
     return evaluation, tag_store.active_model(store)
 
 

@@ -147,3 +147,17 @@ def test_counts_and_cross_validation(labelled) -> None:
     assert set(evaluation.counts) == {"rules", "model", "union"}
     assert 0.5 < evaluation.macro_f1("union") <= 1.0
     assert set(evaluation.choose()) == set(TAXONOMY.ids)
+
+
+def test_training_and_cross_validation_report_growing_progress(labelled) -> None:
+    docs, labels = labelled
+    told: list[tuple[str, int, int]] = []
+    train(docs[:200], labels[:200], TAXONOMY.leaves(), on_progress=lambda *a: told.append(a))
+    leaves = len(TAXONOMY.leaves())
+    assert told == [("train", n, leaves) for n in range(leaves + 1)]
+    told.clear()
+    cross_validate(docs[:200], labels[:200], TAXONOMY, folds=3,
+                   on_progress=lambda *a: told.append(a))  # fmt: skip
+    folds = [t for t in told if t[0] == "cross-validate"]
+    assert folds == [("cross-validate", n, 3) for n in range(4)]
+    assert {t[0] for t in told} == {"cross-validate"}  # the folds' own training is not told

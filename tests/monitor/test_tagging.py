@@ -212,3 +212,24 @@ def test_classify_input_needs_no_database(cli, tmp_path) -> None:
     assert "line 2: not JSON" in err and "line 3: missing or empty 'title'" in err
     assert "line 4: 'funder' must be a string" in err
     assert not list(tmp_path.glob("*.db"))  # no database was created
+
+
+def test_train_and_evaluate_tell_their_progress(stored, db_url, tmp_path) -> None:
+    from monitor.config import load_settings
+    from monitor.tagging.training import evaluate, train_and_register
+
+    store = open_store(db_url)
+    settings = load_settings(database_url=db_url, model_dir=str(tmp_path / "models"))
+    told: list[tuple[str, int, int]] = []
+    report = train_and_register(store, settings, on_progress=lambda *a: told.append(a))
+    assert Path(report.file).exists()
+    stages = [stage for stage, _, _ in told]
+    assert stages.index("cross-validate") > stages.index("train")
+    for stage in ("train", "cross-validate"):
+        counts = [(done, total) for s, done, total in told if s == stage]
+        total = counts[0][1]
+        assert counts == [(n, total) for n in range(total + 1)] and total > 1
+    told.clear()
+    evaluate(store, on_progress=lambda *a: told.append(a))
+    assert told == [("cross-validate", n, 5) for n in range(6)]
+    store.dispose()
