@@ -14,7 +14,7 @@ from monitor.store.tables import TagModelRow
 from monitor.tagging import classify as tagging
 from monitor.tagging import training
 from monitor.tagging.classify import ClassifyReport
-from monitor.tagging.training import TrainReport
+from monitor.tagging.training import Progress, TrainReport
 
 
 def classify(app: App, *, all_calls: bool = False) -> ClassifyReport:
@@ -44,12 +44,18 @@ def label(app: App, ref: str | int, tag: str, positive: bool) -> int:
     return call.id
 
 
-def train(app: App, *, force: bool = False) -> TrainReport:
-    return training.train_and_register(app.store(), app.settings, force=force)
+def train(app: App, *, force: bool = False, on_progress: Progress | None = None) -> TrainReport:
+    """Retrain on every label and register the model; activate it unless it scores worse
+    than the active one (``force``: activate anyway). ``on_progress(stage, done, total)``."""
+    return training.train_and_register(app.store(), app.settings, force=force,
+                                       on_progress=on_progress)  # fmt: skip
 
 
-def evaluate(app: App, *, nested: bool = False) -> tuple[Evaluation, TagModelRow | None]:
-    return training.evaluate(app.store(), nested=nested)
+def evaluate(
+    app: App, *, nested: bool = False, on_progress: Progress | None = None
+) -> tuple[Evaluation, TagModelRow | None]:
+    """Cross-validated figures per tag on every label, and the active model to compare."""
+    return training.evaluate(app.store(), nested=nested, on_progress=on_progress)
 
 
 def review(app: App, limit: int = 20) -> list[dict[str, Any]]:

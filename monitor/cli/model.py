@@ -97,8 +97,8 @@ def train_model(args: argparse.Namespace, app: App) -> int:
     from monitor.app import model
     from monitor.cli import output
 
-    with output.progress("training and cross-validating", None):
-        report = model.train(app, force=args.force)
+    with output.stages("training") as tell:
+        report = model.train(app, force=args.force, on_progress=tell)
     before = f"{report.previous_macro_f1:.3f}" if report.previous_macro_f1 is not None else "—"
     print(f"model {report.model_id}: {report.labels} labels, trained in {report.seconds:.1f}s, "
           f"cross-validated macro F1 {report.macro_f1:.3f} (active model: {before})")  # fmt: skip
@@ -114,9 +114,8 @@ def evaluate_model(args: argparse.Namespace, app: App) -> int:
     from monitor.app import model
     from monitor.cli import output
 
-    what = "nested cross-validation" if args.nested else "cross-validation"
-    with output.progress(what, None):
-        evaluation, active = model.evaluate(app, nested=args.nested)
+    with output.stages("nested" if args.nested else "evaluating") as tell:
+        evaluation, active = model.evaluate(app, nested=args.nested, on_progress=tell)
     if args.json:
         output.print_json({**evaluation.as_dict(),
                            "active_model": active.metrics if active else None})  # fmt: skip

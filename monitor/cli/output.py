@@ -46,6 +46,28 @@ def progress(what: str, total: int | None) -> Iterator[Callable[[str], None] | N
         yield lambda note: bar.update(task, advance=1, description=note)
 
 
+@contextmanager
+def stages(what: str) -> Iterator[Callable[[str, int, int], None] | None]:
+    """On a terminal, one progress bar per stage of long work (``train``, ``cross-validate``)
+    and the ``on_progress(stage, done, total)`` that moves them; elsewhere None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def tell(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"{what}: {stage}", total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield tell
+
+
 def table(
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],

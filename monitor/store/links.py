@@ -18,7 +18,7 @@ _FIELDS: tuple[Any, ...] = tuple(
 )  # fmt: skip
 
 
-def _candidate(row: Mapping[str, Any]) -> Candidate:
+def _candidate(row: Mapping[Any, Any]) -> Candidate:
     """A call as matching sees it, from its column values (a new call's, or a stored row's)."""
     days = frozenset(d["at"][:10] for d in row["deadlines"] or ())
     return Candidate(row["id"], row["source_id"], row["identifier"], row["url"], row["title"],

@@ -113,3 +113,32 @@ def test_help_and_version_load_neither_the_store_nor_the_model() -> None:
                           timeout=60)  # fmt: skip
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
     assert "usage: funding-monitor" in done.stdout
+
+
+def test_long_work_shows_its_progress_on_a_terminal(tmp_path) -> None:
+    """`evaluate` on a terminal draws a bar per stage (fold by fold); to a pipe it does not."""
+    import os
+    import pty
+
+    env = {**os.environ, "FUNDING_MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'fm.db'}",
+           "FUNDING_MONITOR_MODEL_DIR": str(tmp_path / "models"), "COLUMNS": "100"}  # fmt: skip
+    command = [sys.executable, "-m", "monitor", "evaluate"]
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=follower) as process:  # fmt: skip
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the process closed its end
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        out = process.stdout.read().decode() if process.stdout else ""
+    os.close(leader)
+    assert process.returncode == 0 and "macro F1" in out
+    assert b"evaluating: cross-validate" in drawn and b"5/5" in drawn
+    piped = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and "cross-validate" not in piped.stderr
