@@ -35,11 +35,18 @@ class Document:
         object.__setattr__(self, "vocabulary", frozenset(lowered))
 
 
-def document_from(data: Mapping[str, Any]) -> Document:
-    """A Document from a mapping with ``title`` and optional ``summary``, ``programme``,
-    ``funder``, ``identifier``."""
-    return Document(*(str(data.get(k) or "") for k in
-                      ("title", "summary", "programme", "funder", "identifier")))  # fmt: skip
+def document_from(call: Mapping[str, Any] | object) -> Document:
+    """The one way a call becomes a Document: from a mapping (a JSON line, a shipped label) or
+    an object (a stored call) with ``title`` and optional ``summary``, ``programme``,
+    ``funder``, ``identifier``; a missing or empty field is empty text."""
+    if isinstance(call, Mapping):
+        values = (call.get(name) for name in FIELDS)
+    else:
+        values = (getattr(call, name, None) for name in FIELDS)
+    return Document(*(str(value or "") for value in values))
+
+
+FIELDS = ("title", "summary", "programme", "funder", "identifier")
 
 
 def tokens(doc: Document) -> list[str]:

@@ -59,4 +59,4 @@ def evaluate(
 
 
 def review(app: App, limit: int = 20) -> list[dict[str, Any]]:
-    return training.review(app.store(), app.settings, limit)
+    return tagging.review(app.store(), app.settings, limit)

@@ -1,5 +1,6 @@
 """Tagging stored calls: the active taxonomy and model, classification, labels as overrides,
-and explanations. Training and evaluation live in ``monitor/tagging/training.py``.
+and explanations, and the calls to review next. Training and evaluation live in
+``monitor/tagging/training.py``, which this module calls (never the other way round).
 
 The tagger in force is the stored taxonomy plus the active model. When no model was ever
 trained, the first classification trains one from the labels shipped with the package. A model
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifiers.document import Document
+from classifiers.document import document_from
 from classifiers.errors import ClassifierError, ModelError
 from classifiers.model import TagModel, load_model
 from classifiers.tagger import Tagger, TagResult
@@ -28,6 +29,7 @@ from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
+from monitor.tagging import training
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -56,16 +58,9 @@ def taxonomy_key(taxonomy: Taxonomy) -> str:
     return hashlib.sha256(dump_taxonomy(taxonomy).encode()).hexdigest()[:10]
 
 
-def document_of(call: Any) -> Document:
-    return Document(call.title, call.summary or "", call.programme or "", call.funder or "",
-                    call.identifier or "")  # fmt: skip
-
-
 def active_tagger(store: Store, settings: Settings, *, bootstrap: bool = True) -> ActiveTagger:
     """The stored taxonomy with the active model (training the first one if none exists and
     ``bootstrap``); rules alone, with a warning, when the model cannot be loaded."""
-    from monitor.tagging import training  # training imports this module
-
     taxonomy = tag_store.active_taxonomy(store)
     key = taxonomy_key(taxonomy)
     row = tag_store.active_model(store)
@@ -141,7 +136,7 @@ def classify_stored(
         if not calls:
             break
         ids = [c.id for c in calls if c.id is not None]
-        results = active.tagger.tag([document_of(c) for c in calls])
+        results = active.tagger.tag([document_from(c) for c in calls])
         labels = tag_store.labels(store, ids)
         given = {cid: given_tags(r, labels.get(cid, {}), taxonomy)
                  for cid, r in zip(ids, results, strict=True)}  # fmt: skip
@@ -199,14 +194,13 @@ def offline_tagger(model_file: str | None, taxonomy_file: str | None) -> Tagger:
     """A tagger without a database: the given (or default) taxonomy, and the given model or
     one trained now from the shipped labels."""
     from classifiers.taxonomy import load_taxonomy
-    from monitor.tagging.training import fit_shipped
 
     try:
         taxonomy = load_taxonomy(taxonomy_file)
         if model_file:
             model: TagModel = load_model(Path(model_file))
             return Tagger(taxonomy, model, model.meta.get("combination") or "union")
-        model, combination = fit_shipped(taxonomy)
+        model, combination = training.fit_shipped(taxonomy)
         return Tagger(taxonomy, model, combination)
     except ClassifierError as exc:
         raise ConfigError(str(exc), hint=exc.hint) from exc
@@ -219,7 +213,7 @@ def explain(store: Store, settings: Settings, call_id: int) -> dict[str, Any]:
     if call is None:
         raise ConfigError(f"no call with id {call_id}", hint="See `funding-monitor calls list`.")
     active = active_tagger(store, settings, bootstrap=False)
-    tagger, doc = active.tagger, document_of(call)
+    tagger, doc = active.tagger, document_from(call)
     hits, vetoes = tagger.rules.hits(doc), tagger.rules.vetoes(doc)
     model = tagger.model
     learned = model.scores([doc])[0] if model else {}
@@ -259,3 +253,31 @@ def set_label(store: Store, call_id: int, tag: str, positive: bool) -> None:
     given = given_tags(result, labels, taxonomy)
     tagged_with = call.tagged_with or "labels"
     tag_store.replace_call_tags(store, {call_id: given}, tagged_with, datetime.now(UTC))
+
+
+def review(store: Store, settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
+    """The stored calls the model is least sure about (a score nearest 0.5 on a tag no admin
+    has judged for that call), most uncertain first: what to label next."""
+    active = active_tagger(store, settings, bootstrap=False)
+    model = active.tagger.model
+    if model is None:
+        return []
+    labels = tag_store.labels(store)
+    candidates: list[dict[str, Any]] = []
+    last_id = 0
+    while True:
+        calls = tag_store.calls_page(store, last_id, 2000)
+        if not calls:
+            break
+        last_id = calls[-1].id or last_id
+        for call, scores in zip(
+            calls, model.scores([document_from(c) for c in calls]), strict=True
+        ):
+            judged = labels.get(call.id or 0, {})
+            open_tags = {t: s for t, s in scores.items() if t not in judged}
+            if open_tags:
+                tag, score = min(open_tags.items(), key=lambda item: abs(item[1] - 0.5))
+                candidates.append({"call": call.id, "title": call.title, "tag": tag,
+                                   "score": round(score, 3)})  # fmt: skip
+    candidates.sort(key=lambda c: abs(c["score"] - 0.5))
+    return candidates[:limit]

@@ -15,7 +15,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
 
 from classifiers.document import Document, document_from
 from classifiers.evaluation import Evaluation, cross_validate
@@ -26,7 +25,6 @@ from monitor.config import Settings
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
 from monitor.store.tables import TagModelRow
-from monitor.tagging.classify import active_tagger, document_of
 
 logger = logging.getLogger(__name__)
 TOLERANCE = 0.005  # differences below this are noise between two cross-validations
@@ -75,7 +73,7 @@ def training_data(store: Store | None, taxonomy: Taxonomy) -> TrainingData:
         for tag, yes in judged.items():  # "not global-actor" judges each of its sub-tags too
             if not yes and tag in taxonomy.tags:
                 known |= set(taxonomy.children(tag))
-        data.docs.append(document_of(calls[call_id]))
+        data.docs.append(document_from(calls[call_id]))
         data.labels.append(taxonomy.with_parents(positives))
         data.known.append(known)
     return data
@@ -155,29 +153,3 @@ def evaluate(
     evaluation = cross_validate(data.docs, data.labels, taxonomy, known=data.known,
                                 nested=nested, on_progress=on_progress)  # fmt: skip
     return evaluation, tag_store.active_model(store)
-
-
-def review(store: Store, settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
-    """The stored calls the model is least sure about (a score nearest 0.5 on a tag no admin
-    has judged for that call), most uncertain first: what to label next."""
-    active = active_tagger(store, settings, bootstrap=False)
-    model = active.tagger.model
-    if model is None:
-        return []
-    labels = tag_store.labels(store)
-    candidates: list[dict[str, Any]] = []
-    last_id = 0
-    while True:
-        calls = tag_store.calls_page(store, last_id, 2000)
-        if not calls:
-            break
-        last_id = calls[-1].id or last_id
-        for call, scores in zip(calls, model.scores([document_of(c) for c in calls]), strict=True):
-            judged = labels.get(call.id or 0, {})
-            open_tags = {t: s for t, s in scores.items() if t not in judged}
-            if open_tags:
-                tag, score = min(open_tags.items(), key=lambda item: abs(item[1] - 0.5))
-                candidates.append({"call": call.id, "title": call.title, "tag": tag,
-                                   "score": round(score, 3)})  # fmt: skip
-    candidates.sort(key=lambda c: abs(c["score"] - 0.5))
-    return candidates[:limit]
