@@ -38,7 +38,8 @@ class _Version(argparse.Action):
     """--version, reading the installed version only when asked."""
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
-        parser.exit(message=f"funding-monitor {monitor.__version__}\n")
+        print(f"funding-monitor {monitor.__version__}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
