@@ -16,7 +16,11 @@ Measures, in one process:
   3. baseline, same process: selection without the tag index (every subscriber tested
      against every call of the pool), on the first 1,000 subscribers, against the indexed
      selection on the same 1,000;
-  4. send: ``send_pending`` of everything planned, to an aiosmtpd server and a Slack Web API
+  4. the module caches (issue #13), same process, each emptied before its measurement: the
+     render of the first 1,000 digests with each kept cache (mail blocks, .ics events, Slack
+     texts) against the plain function, and with the removed date and money formatting caches
+     put back; choosing for 1,000 subscribers with the reminder-key cache against without;
+  5. send: ``send_pending`` of everything planned, to an aiosmtpd server and a Slack Web API
      stand-in in a separate process on loopback (ledger marked per message);
      target: >= 200 messages/s.
 Prints time, rows, bytes, messages per second and peak RSS.
@@ -27,6 +31,7 @@ Prints time, rows, bytes, messages per second and peak RSS.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import random
 import resource
@@ -59,7 +64,7 @@ from monitor.store.db import open_store  # noqa: E402
 from monitor.store.subscribers import list_subscribers, new_nonce  # noqa: E402
 from monitor.store.tables import Call, Delivery, Subscriber  # noqa: E402
 from monitor.tagging.classify import given_tags  # noqa: E402
-from notifications import mail, slack  # noqa: E402
+from notifications import ics, mail, selection, slack, wording  # noqa: E402
 from notifications.digest import Digest  # noqa: E402
 from notifications.selection import choose  # noqa: E402
 from sources.records import CallRecord, Deadline  # noqa: E402
@@ -192,11 +197,12 @@ def add_subscribers(store: Any, count: int) -> None:
         session.commit()
 
 
-def render_all(store: Any, settings: Any) -> tuple[int, int, int]:
-    """(digests, Slack messages, items) of everything pending, rebuilt from the ledger and
-    rendered: emails into their MIME parts (text, HTML, .ics), Slack into Block Kit. Turning
-    the MIME tree into bytes is the SMTP client's work, measured with the sending."""
-    todo = ledger.pending(store)
+def render_all(store: Any, settings: Any, limit: int | None = None) -> tuple[int, int, int]:
+    """(digests, Slack messages, items) of everything pending (or its first ``limit``), rebuilt
+    from the ledger and rendered: emails into their MIME parts (text, HTML, .ics), Slack into
+    Block Kit. Turning the MIME tree into bytes is the SMTP client's work, measured with the
+    sending."""
+    todo = ledger.pending(store)[:limit]
     subscribers = {s.id: s for s in list_subscribers(store)}
     contents = _contents(store, settings, todo, subscribers)
     slack_messages = items = 0
@@ -230,6 +236,64 @@ def baseline_selection(store: Any, settings: Any, sample: int) -> tuple[float, f
             choose(criteria, pool, ids, lambda c, k: False, now=NOW, since=since)
         timings.append(time.perf_counter() - started)
     return timings[0], timings[1], len(subs)
+
+
+KEPT = {"mail blocks": (mail, "_fragment"), ".ics events": (ics, "_event"),
+        "Slack texts": (slack, "_item_text")}  # fmt: skip
+REMOVED = ((wording, "_when"), (wording, "_day"), (wording, "_money"))
+
+
+def cache_figures(store: Any, settings: Any, sample: int) -> None:
+    """Each module cache's worth, in this process (see the module's docstring, 4.)."""
+
+    caches = {label: getattr(module, name) for label, (module, name) in KEPT.items()}
+
+    def render() -> float:
+        for cache in caches.values():
+            cache.cache_clear()
+        started = time.perf_counter()
+        render_all(store, settings, sample)
+        return time.perf_counter() - started
+
+    render()  # templates compiled, locale data loaded: the runs below all start warm
+    shipped = render()
+    print(f"module caches, render of the first {sample:,} digests: as shipped {shipped:.2f} s")
+    for label, (module, name) in KEPT.items():
+        setattr(module, name, caches[label].__wrapped__)
+        try:
+            plain = render()
+        finally:
+            setattr(module, name, caches[label])
+        print(f"  without the {label} cache {plain:6.2f} s  (the cache: {plain / shipped:.2f}x)")
+    plain_functions = [getattr(module, name) for module, name in REMOVED]
+    for module, name in REMOVED:
+        setattr(module, name, functools.lru_cache(maxsize=None)(getattr(module, name)))
+    try:
+        back = render()
+    finally:
+        for (module, name), function in zip(REMOVED, plain_functions, strict=True):
+            setattr(module, name, function)
+    print(f"  with the removed date and money caches put back {back:6.2f} s  "
+          f"(they would give {shipped / back:.2f}x)")  # fmt: skip
+    subs = [s for s in list_subscribers(store) if s.id is not None][:sample]
+    since = NOW - timedelta(days=14)
+    pool = load_pool(store, NOW, since=since, horizon=NOW + timedelta(days=28))
+    cached = selection.reminder_keys
+    timings = []
+    for function in (cached, cached.__wrapped__):
+        cached.cache_clear()
+        selection.reminder_keys = function  # type: ignore[assignment]
+        started = time.perf_counter()
+        try:
+            for s in subs:
+                choose(criteria_of(s), pool, pool.candidates, lambda c, k: False, now=NOW,
+                       since=since)  # fmt: skip
+        finally:
+            selection.reminder_keys = cached
+        timings.append(time.perf_counter() - started)
+    print(f"  choosing for {len(subs):,} subscribers against every call: with the reminder-key "
+          f"cache {timings[0]:.2f} s, without {timings[1]:.2f} s (the cache: "
+          f"{timings[1] / timings[0]:.2f}x)")  # fmt: skip
 
 
 def raw_smtp_baseline(store: Any, settings: Any, port: int, count: int) -> tuple[float, int]:
@@ -335,6 +399,7 @@ def main() -> int:
         indexed, every, sampled = baseline_selection(store, settings, 1000)
         print(f"baseline: choosing for {sampled:,} subscribers against every call {every:.2f} s, "
               f"through the tag index {indexed:.2f} s ({every / indexed:.1f}x faster)")  # fmt: skip
+        cache_figures(store, settings, 1000)
         ours, theirs = multiprocessing.Pipe()
         counts = multiprocessing.Array("l", 3)
         helper = multiprocessing.get_context("fork").Process(target=servers,

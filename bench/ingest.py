@@ -4,7 +4,10 @@ payloads, on SQLite and on PostgreSQL.
 Runs, per backend, in one process:
   1. first ingest (every call new),
   2. an unchanged re-run (must write 0 call rows and 0 change events),
-  3. a re-run where 5% of the topics changed (deadline, budget or title).
+  3. a re-run where 5% of the topics changed (deadline, budget or title);
+  4. 2,000 of the topics from a second source, every call linked to its copy (matching),
+     with ``matching.normalise`` as shipped (no cache) and, from a third source, with the
+     removed module-level cache put back (issue #13).
 Prints calls/s, rows written, wall time and peak RSS. Targets on a 2-core machine: first
 ingest <= 5 s, unchanged re-run <= 1 s.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import random
 import resource
@@ -35,6 +39,7 @@ from scratch import pg_database  # noqa: E402  (bench/scratch.py)
 from sqlalchemy import func  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
+from monitor.store import matching  # noqa: E402
 from monitor.store import sources as source_store  # noqa: E402
 from monitor.store.calls import upsert_calls  # noqa: E402
 from monitor.store.db import Store, open_store  # noqa: E402
@@ -163,7 +168,29 @@ def bench(url: str, label: str, count: int) -> None:
         run(f"unchanged re-run #{attempt}", store, source.id, pages(hits), NOW, baseline)
     changed = change_some(hits, 0.05)
     run(f"re-run, {changed} changed", store, source.id, pages(hits), NOW, baseline)
+    linking(store, parse(pages(hits), NOW)[:2000])
     store.dispose()
+
+
+def linking(store: Store, records: list[Any]) -> None:
+    """Seconds to store ``records`` from another source, each linked to its copy: with
+    ``normalise`` as shipped, then (a third source) with the removed cache put back."""
+    plain = matching.normalise
+    timings = []
+    for label, function in (("as shipped", plain), ("cached", functools.lru_cache(65536)(plain))):
+        other = source_store.add_source(store, f"copy-{uuid.uuid4().hex[:6]}", "feed",
+                                        "http://127.0.0.1/", {})  # fmt: skip
+        assert other.id is not None
+        matching.normalise = function
+        try:
+            started = time.perf_counter()
+            outcome = upsert_calls(store, other.id, records, NOW)
+            timings.append(time.perf_counter() - started)
+        finally:
+            matching.normalise = plain
+        print(f"  another source, linked ({label:<10}) {outcome.new:>6} calls  "
+              f"{timings[-1]:6.2f} s")  # fmt: skip
+    print(f"  the removed normalise cache would give {timings[0] / timings[1]:.2f}x")
 
 
 def main() -> int:
