@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from monitor.config import Settings
@@ -18,15 +19,18 @@ class App:
         self.settings = settings
         self.wait = wait
         self._store: Store | None = None
+        self._opening = threading.Lock()  # the web face's threads may ask at the same time
 
     def store(self, *, create: bool = True) -> Store:
         """The store, migrated to the newest schema on first use. ``create=False`` (a read) does
         not make a database that does not exist: StoreError with a hint instead."""
-        if self._store is None:
-            from monitor.store.db import open_store
+        with self._opening:
+            if self._store is None:
+                from monitor.store.db import open_store
 
-            self._store = open_store(self.settings.database_url, create=create, wait=self.wait)
-        return self._store
+                url = self.settings.database_url
+                self._store = open_store(url, create=create, wait=self.wait)
+            return self._store
 
     def close(self) -> None:
         if self._store is not None:
