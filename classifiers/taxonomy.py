@@ -18,6 +18,7 @@ from classifiers.errors import TaxonomyError
 
 ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 RULE_FIELDS = ("phrases", "negative", "programmes", "identifiers", "funders", "countries")
+SCALAR_FIELDS = ("label_en", "label_sv", "description", "parent")  # the rest of a tag
 
 
 @dataclass(frozen=True)

@@ -59,11 +59,23 @@ def _known(what: str, given: Sequence[str], valid: Sequence[str], see: str | Non
 def show(app: App, ref: str | int, *, now: datetime | None = None) -> CallView:
     """One call with its deadlines, tags and change history, by its number (``12``) or its
     identifier (``HORIZON-HLTH-2026-01``, ignoring case). ConfigError if there is none."""
-    store = app.store(create=False)
-    text = str(ref).strip()
-    ids = [int(text)] if text.isdigit() else find_call_ids(store, text)
-    call = get_call(store, ids[0], now=now or datetime.now(UTC)) if ids else None
+    number = call_id(app, ref)
+    call = get_call(app.store(create=False), number, now=now or datetime.now(UTC))
     if call is None:
-        what = f"id {text}" if text.isdigit() else f"identifier {text!r}"
-        raise ConfigError(f"no call with {what}", hint="See `funding-monitor calls list`.")
+        raise ConfigError(f"no call with id {number}", hint=SEE_CALLS)
     return call
+
+
+def call_id(app: App, ref: str | int) -> int:
+    """A call's number as given (whether such a call exists is the caller's to find), or the
+    number of the call with that identifier (the first-listed copy); ConfigError if none has."""
+    text = str(ref).strip()
+    if text.isdigit():
+        return int(text)
+    ids = find_call_ids(app.store(create=False), text)
+    if not ids:
+        raise ConfigError(f"no call with identifier {text!r}", hint=SEE_CALLS)
+    return ids[0]
+
+
+SEE_CALLS = "See `funding-monitor calls list`."

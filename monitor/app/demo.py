@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,6 @@ from sources.http import build_client
 DEMO_SOURCE = "eu-ft-demo"
 DEMO_DATABASE = "demo.db"  # in the output folder, unless --database-url says otherwise
 DEMO_SUBSCRIBER = "demo-researcher@example.org"
-# The recording's capture time: the demo's clock, so that calls are open as they were that day.
-RECORDED_AT = datetime(2026, 6, 27, 12, 50, tzinfo=UTC)
 DIGEST_FILES = (("html", "digest.html", "email, HTML part"), ("text", "digest.txt",
                 "email, text part"), ("eml", "digest.eml", "the whole email (MIME, with .ics)"),
                 ("slack", "digest.slack.json", "Slack Block Kit messages"))  # fmt: skip
@@ -128,7 +126,7 @@ def write_digest(app: App, as_of: datetime, language: str, out_dir: Path
 def run(
     settings: Settings,
     *,
-    as_of: datetime = RECORDED_AT,
+    as_of: datetime,
     language: str = "en",
     out_dir: Path = Path("funding-monitor-demo"),
     database_url: str | None = None,

@@ -17,8 +17,6 @@ from monitor.store.leader import leading
 from monitor.store.tables import Delivery, Subscriber
 from notifications import mail, slack, teams
 
-FORMATS = ("html", "text", "slack", "teams", "eml")
-
 
 def render(app: App, row: Subscriber, now: datetime, fmt: str) -> str | None:
     """A subscriber's next digest in one format (html, text, Slack or Teams JSON, eml), or None when

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from classifiers.evaluation import Evaluation
-from monitor.app.calls import show
+from monitor.app.calls import call_id
 from monitor.app.context import App
 from monitor.store.tables import TagModelRow
 from monitor.tagging import classify as tagging
@@ -33,15 +33,14 @@ def classify_lines(
 
 def explain(app: App, ref: str | int) -> dict[str, Any]:
     """Why a call (by number or identifier) has or lacks each tag with any evidence."""
-    call = show(app, ref)
-    return tagging.explain(app.store(), app.settings, call.id)
+    return tagging.explain(app.store(), app.settings, call_id(app, ref))
 
 
 def label(app: App, ref: str | int, tag: str, positive: bool) -> int:
     """Record that a call has (or lacks) a tag; in force at once. Returns the call's id."""
-    call = show(app, ref)
-    tagging.set_label(app.store(), call.id, tag, positive)
-    return call.id
+    number = call_id(app, ref)
+    tagging.set_label(app.store(), number, tag, positive)
+    return number
 
 
 def train(app: App, *, force: bool = False, on_progress: Progress | None = None) -> TrainReport:

@@ -24,17 +24,6 @@ from sources.registry import KINDS, get_kind
 from sources.settings import validate
 
 
-def parse_sets(pairs: Sequence[str]) -> dict[str, str]:
-    """['k=v', …] → {k: v}; ConfigError for an item without '='."""
-    result = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {pair!r} is not KEY=VALUE")
-        result[key.strip()] = value.strip()
-    return result
-
-
 def kinds() -> list[SourceKind]:
     """Every source kind, with its declared settings."""
     return list(KINDS.values())

@@ -9,14 +9,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from classifiers.taxonomy import RULE_FIELDS, Tag, Taxonomy, dump_taxonomy, parse_taxonomy, renamed
+from classifiers.taxonomy import (
+    RULE_FIELDS,
+    SCALAR_FIELDS,
+    Tag,
+    Taxonomy,
+    dump_taxonomy,
+    parse_taxonomy,
+    renamed,
+)
 from monitor.app.context import App
 from monitor.errors import ConfigError
 from monitor.store import tags as tag_store
 from monitor.store.subscribers import following
 from monitor.store.tables import Subscriber, TagEvent, TagRow
 
-SCALARS = ("label_en", "label_sv", "description", "parent")
+SCALARS = SCALAR_FIELDS
 
 
 def rows(app: App, *, retired: bool = False) -> list[TagRow]:

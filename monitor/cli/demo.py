@@ -13,7 +13,7 @@ from monitor.cli import arguments
 if TYPE_CHECKING:
     from monitor.app.context import App
 
-# When the demo's payloads were recorded: its clock (monitor.app.demo.RECORDED_AT).
+# The recording's capture time: the demo's clock, so that calls are open as they were that day.
 RECORDED_AT = datetime(2026, 6, 27, 12, 50, tzinfo=UTC)
 
 

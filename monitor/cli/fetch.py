@@ -27,9 +27,8 @@ def fetch_sources(args: argparse.Namespace, app: App) -> int:
         print("no enabled sources; add one with `funding-monitor sources add`", file=sys.stderr)
         return 0
     with output.progress("fetching", len(sources)) as advance:
-        reports = fetching.fetch(
-            app, sources, on_done=lambda r: advance(f"{r.source} done") if advance else None
-        )
+        on_done = (lambda r: advance(f"{r.source} done")) if advance else None
+        reports = fetching.fetch(app, sources, on_done=on_done)
     for report in reports:
         print(output.report_line(report))
     if any(not r.ok and not r.busy for r in reports):

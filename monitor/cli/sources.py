@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,19 @@ def register(commands: Any) -> None:
         toggle.set_defaults(run=toggle_source)
 
 
+def parse_sets(pairs: Sequence[str]) -> dict[str, str]:
+    """['k=v', …] → {k: v}; ConfigError for an item without '='."""
+    from monitor.errors import ConfigError
+
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {pair!r} is not KEY=VALUE")
+        result[key.strip()] = value.strip()
+    return result
+
+
 def kinds(args: argparse.Namespace, app: App) -> int:
     from monitor.app import sources
 
@@ -88,7 +102,7 @@ def add_source(args: argparse.Namespace, app: App) -> int:
     from monitor.app import sources
     from sources.values import shown_url
 
-    given = sources.parse_sets(args.set)
+    given = parse_sets(args.set)
     source = sources.add(app, args.name, args.kind, url=args.url, settings=given, every=args.every)
     print(f"added source {source.name} ({source.kind}) -> {shown_url(source.url)}")
     return 0
@@ -99,7 +113,7 @@ def update_source(args: argparse.Namespace, app: App) -> int:
     from monitor.config import every_text
     from sources.values import shown_url
 
-    source = sources.update(app, args.name, url=args.url, settings=sources.parse_sets(args.set),
+    source = sources.update(app, args.name, url=args.url, settings=parse_sets(args.set),
                             unset=args.unset, every=args.every)  # fmt: skip
     shown = every_text(source.every) if source.every else "default"
     print(f"updated source {source.name}: {shown_url(source.url)} {json.dumps(source.settings)} "
@@ -132,7 +146,7 @@ def test_source(args: argparse.Namespace, app: App) -> int:
     from monitor.cli import output
 
     tried = sources.trial(app, args.name, kind_name=args.kind, url=args.url,
-                          settings=sources.parse_sets(args.set))  # fmt: skip
+                          settings=parse_sets(args.set))  # fmt: skip
     if tried.error is not None:
         print(f"FAILED: {tried.error}")
         if tried.error.hint:

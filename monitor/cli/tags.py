@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifiers.taxonomy import RULE_FIELDS
+from classifiers.taxonomy import SCALAR_FIELDS as SCALARS
 from monitor.cli import arguments
 from monitor.cli.parser import repeatable, verbs
 
 if TYPE_CHECKING:
     from monitor.app.context import App
-
-SCALARS = ("label_en", "label_sv", "description", "parent")
 
 
 def register(commands: Any) -> None:
