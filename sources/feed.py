@@ -8,16 +8,14 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import feedparser
 from lxml import etree
 
 from sources.dates_text import find_deadlines, parse_text_date
 from sources.deadlines import compute_status, sorted_deadlines
 from sources.errors import FetchError, ParseError
-from sources.http import HttpClient, ResponseCache
 from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
 from sources.reporting import note_left_out
@@ -26,6 +24,9 @@ from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
 from sources.values import dates_in_range
 from sources.xml_guard import screen_feed
+
+if TYPE_CHECKING:  # the HTTP client (httpx) is loaded by whoever fetches
+    from sources.http import HttpClient, ResponseCache
 
 logger = logging.getLogger(__name__)
 ATOM = "{http://www.w3.org/2005/Atom}id"
@@ -65,6 +66,8 @@ def decoded(page: Page, source: str, max_items: int) -> dict[str, Any]:
 def decode(content: bytes, headers: Mapping[str, str], url: str, source: str) -> dict[str, Any]:
     """The feed's items as plain dicts. Raises ParseError for HTML or for a feed so broken that
     no item could be read; a feed that is bozo but readable comes back with ``problem`` set."""
+    import feedparser  # loaded to parse only: adding or listing sources never needs it
+
     screen_feed(content, source=source, url=url)  # before expat sees a byte
     parsed = feedparser.parse(content, response_headers=dict(headers))
     problem = str(parsed.get("bozo_exception") or "") if parsed.get("bozo") else ""

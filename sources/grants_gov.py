@@ -10,18 +10,20 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from datetime import time as clock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sources.deadlines import compute_status, sorted_deadlines
 from sources.errors import FetchError, ParseError
-from sources.http import HttpClient, Response, ResponseCache
 from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
 from sources.settings import Setting, bounded_int, non_negative_float
 from sources.text import clean_line
 from sources.values import amount, dates_in_range
+
+if TYPE_CHECKING:  # the HTTP client (httpx) is loaded by whoever fetches
+    from sources.http import HttpClient, Response, ResponseCache
 
 DETAIL_PAGE = "https://www.grants.gov/search-results-detail/"
 STATUSES = {"forecasted": "forthcoming", "posted": "open", "closed": "closed", "archived": "closed"}

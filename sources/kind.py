@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sources.http import HttpClient, ResponseCache
 from sources.records import CallRecord, FetchResult, SourceConfig
 from sources.settings import Setting
+
+if TYPE_CHECKING:  # the HTTP client (httpx) is loaded by whoever fetches
+    from sources.http import HttpClient, ResponseCache
 
 
 @dataclass(frozen=True)

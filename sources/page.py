@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,6 @@ from lxml.cssselect import CSSSelector, SelectorError
 from sources.dates_text import find_deadlines, parse_text_date
 from sources.deadlines import compute_status, sorted_deadlines
 from sources.errors import FetchError, ParseError
-from sources.http import HttpClient, ResponseCache
 from sources.kind import SourceKind
 from sources.records import CallRecord, Deadline, FetchResult, Page, SourceConfig
 from sources.reporting import note_left_out
@@ -27,6 +26,9 @@ from sources.settings import Setting, bounded_int, choice, clock_setting, zone_s
 from sources.text import clean_line, html_to_text
 from sources.urls import canonical_url, eu_topic_id
 from sources.values import dates_in_range, shown_url
+
+if TYPE_CHECKING:  # the HTTP client (httpx) is loaded by whoever fetches
+    from sources.http import HttpClient, ResponseCache
 
 logger = logging.getLogger(__name__)
 

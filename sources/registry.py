@@ -1,29 +1,37 @@
-"""The registry of source kinds. Adding a kind is one module plus one line here."""
+"""The registry of source kinds. Adding a kind is one module plus one line here.
+
+A kind's module is imported when the kind is first asked for, so that a command that needs one
+kind (``sources add --kind feed``) does not load the parsers of the others."""
 
 from __future__ import annotations
 
-from sources import eu_ft, feed, grants_gov, page
+from importlib import import_module
+
 from sources.errors import SettingError
 from sources.kind import SourceKind
 
-KINDS: dict[str, SourceKind] = {
-    kind.name: kind
-    for kind in (
-        eu_ft.KIND,
-        feed.KIND,
-        grants_gov.KIND,
-        page.KIND,
-    )
+MODULES: dict[str, str] = {  # kind name -> the module whose KIND it is
+    "eu-ft": "sources.eu_ft",
+    "feed": "sources.feed",
+    "grants-gov": "sources.grants_gov",
+    "page": "sources.page",
 }
 
 
 def get_kind(name: str) -> SourceKind:
     """The kind called ``name``; SettingError listing the valid kinds otherwise."""
     try:
-        return KINDS[name]
-    except KeyError:
-        valid = ", ".join(sorted(KINDS))
+        module = MODULES[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(sorted(MODULES))
         raise SettingError(
             f"unknown source kind {name!r}; valid kinds: {valid}",
             hint="Pick one of the listed kinds with --kind.",
         ) from None
+    kind: SourceKind = import_module(module).KIND
+    return kind
+
+
+def all_kinds() -> list[SourceKind]:
+    """Every kind, in name order."""
+    return [get_kind(name) for name in sorted(MODULES)]

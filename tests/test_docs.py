@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.config import describe
-from sources.registry import KINDS
+from sources.registry import all_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -18,7 +18,7 @@ def test_every_setting_is_in_the_readme_table() -> None:
 
 
 def test_every_source_setting_is_in_the_readme() -> None:
-    for kind in KINDS.values():
+    for kind in all_kinds():
         for name, _default, _description in kind.setting_help():
             assert f"| `{name}` |" in README, (kind.name, name)
 

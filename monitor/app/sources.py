@@ -7,26 +7,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.app.context import App
 from monitor.config import seconds_of
 from monitor.errors import ConfigError
-from monitor.ingest import catalogue
-from monitor.ingest.parse_pool import parse_alone
-from monitor.ingest.runs import http_client
 from monitor.store import sources as source_store
 from monitor.store.tables import Source
 from sources.errors import SourceError
-from sources.http import build_client
 from sources.kind import SourceKind
 from sources.records import CallRecord, SourceConfig
-from sources.registry import KINDS, get_kind
+from sources.registry import all_kinds, get_kind
 from sources.settings import validate
+
+if TYPE_CHECKING:
+    from monitor.ingest import catalogue
 
 
 def kinds() -> list[SourceKind]:
     """Every source kind, with its declared settings."""
-    return list(KINDS.values())
+    return all_kinds()
 
 
 def add(
@@ -114,6 +114,10 @@ def trial(
         raise ConfigError("give a source NAME, or --kind (and --url) to try a new source")
     source_store.check_url(url, "--url")
     config = SourceConfig(name or "test", url, validate(kind.name, kind.settings, given))
+    from monitor.ingest.parse_pool import parse_alone  # the fetching half, loaded to fetch only
+    from monitor.ingest.runs import http_client
+    from sources.http import build_client
+
     ours = app.settings
     with build_client(user_agent=ours.user_agent, timeout=ours.http_timeout) as raw:
         http = http_client(ours, raw).with_budget(ours.fetch_budget)
@@ -127,6 +131,8 @@ def trial(
 
 def export(app: App, fmt: str) -> tuple[str, int]:
     """The sources as TOML (or OPML, for feeds): (text, number of sources)."""
+    from monitor.ingest import catalogue
+
     sources = source_store.list_sources(app.store(create=False))
     text = catalogue.write_opml(sources) if fmt == "opml" else catalogue.write_toml(sources)
     return text, len(sources)
@@ -143,6 +149,8 @@ def import_catalogue(
     app: App, *, enable_unverified: bool = False, overwrite: bool = False
 ) -> Imported:
     """Add the built-in catalogue (its unverified entries disabled, unless asked)."""
+    from monitor.ingest import catalogue
+
     specs = catalogue.load_catalogue()
     if enable_unverified:
         specs = [replace(spec, enabled=True) for spec in specs]
@@ -153,6 +161,8 @@ def import_file(app: App, file: Path, *, overwrite: bool = False) -> Imported:
     """Add the sources of a TOML or OPML file."""
     if not file.is_file():
         raise ConfigError(f"{file} not found")
+    from monitor.ingest import catalogue
+
     content = file.read_bytes()
     if file.suffix.lower() in (".opml", ".xml") or content.lstrip()[:1] == b"<":
         specs = catalogue.read_opml(content, str(file))
@@ -162,6 +172,8 @@ def import_file(app: App, file: Path, *, overwrite: bool = False) -> Imported:
 
 
 def _import(app: App, specs: list[catalogue.SourceSpec], overwrite: bool) -> Imported:
+    from monitor.ingest import catalogue
+
     added, skipped = catalogue.import_specs(app.store(), specs, replace=overwrite)
     disabled = [s.name for s in specs if s.name in added and not s.enabled]
     return Imported(list(added), disabled, list(skipped))

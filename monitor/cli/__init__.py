@@ -68,7 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from classifiers.errors import ClassifierError
     from monitor.app.context import App
-    from monitor.cli.output import error_text
     from monitor.config import configure_logging, load_settings
     from monitor.errors import MonitorError
     from notifications.errors import DeliveryError
@@ -83,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args, App(settings))
         return status
     except (MonitorError, SourceError, ClassifierError, DeliveryError) as exc:
+        from monitor.cli.output import error_text
+
         print(error_text(exc), file=sys.stderr)  # secrets blanked
         return getattr(exc, "exit_status", 2)
     except KeyboardInterrupt:

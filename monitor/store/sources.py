@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from monitor.errors import ConfigError
@@ -401,8 +400,11 @@ class StoreCache:
             for url, entry in self.pending.items()
         ]  # fmt: skip
         table = HttpCacheEntry.__table__  # type: ignore[attr-defined]
-        insert = postgresql.insert if self.store.dialect == "postgresql" else sqlite.insert
-        statement = insert(table).values(rows)
+        if self.store.dialect == "postgresql":  # the dialect in use only: each costs start-up
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
+        statement = upsert(table).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.url],
             set_={name: statement.excluded[name] for name in rows[0] if name != "url"},

@@ -7,14 +7,16 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sources.errors import FetchError, ParseError
 from sources.eu_ft import codes
 from sources.eu_ft.parse import first
-from sources.http import HttpClient, Response, ResponseCache
 from sources.records import FetchResult, Page, SourceConfig
 from sources.text import clean_line
+
+if TYPE_CHECKING:  # the HTTP client (httpx) is loaded by whoever fetches
+    from sources.http import HttpClient, Response, ResponseCache
 
 logger = logging.getLogger(__name__)
 
