@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     http_max_bytes: int = Field(
         50_000_000, gt=0, le=2_000_000_000, description="largest response body accepted, in bytes"
     )
-    fetch_workers: int = Field(32, ge=1, le=256, description="sources fetched at the same time")
+    fetch_workers: int = Field(64, ge=1, le=256, description="sources fetched at the same time")
     fetch_per_origin: int = Field(
         2, ge=1, le=16, description="requests at the same time to one origin (scheme, host, port)"
     )

@@ -15,17 +15,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from monitor.config import Settings
-from monitor.digests.notices import plan_notices
-from monitor.digests.sending import Outbox, SendReport, send_due, send_with
 from monitor.ingest.parse_pool import default_processes
 from monitor.ingest.runs import SourceReport, http_client, run_sources
 from monitor.store import sources as source_store
 from monitor.store.db import Store
 from monitor.store.tables import Source
-from monitor.tagging.classify import classify_stored
 from sources.http import HttpClient, build_client
+
+if TYPE_CHECKING:  # tagging (scikit-learn) and sending (Jinja2…) load when a job needs them,
+    # so that `fetch` starts as fast as it can
+    from monitor.digests.sending import Outbox, SendReport
 
 
 @dataclass
@@ -99,6 +101,8 @@ def fetch_and_tag(
     if stop is not None and stop.is_set():
         outcome.stopped = True  # tagging waits for the next run
         return outcome
+    from monitor.tagging.classify import classify_stored
+
     with tag_lock or nullcontext():
         tagged = classify_stored(store, settings, stop=stop)
     outcome.fields["tagged"] = tagged.tagged
@@ -126,6 +130,8 @@ def send_digests(
     outbox: Outbox | None = None,
 ) -> Outcome:
     """`digest send`: plan the notices and the due digests (of one frequency), send them."""
+    from monitor.digests.sending import send_due
+
     report = send_due(store, settings, now, force=force, frequency=frequency, stop=stop,
                       outbox=outbox)  # fmt: skip
     return _sent(report, stop)
@@ -141,6 +147,9 @@ def check_health(
 ) -> Outcome:
     """`health-check`: plan and send the curators' notices of sources that turned unhealthy,
     are still unhealthy, or recovered. Not ok while an enabled source is unhealthy."""
+    from monitor.digests.notices import plan_notices
+    from monitor.digests.sending import send_with
+
     planned = plan_notices(store, settings, now)
     sent = _sent(send_with(store, settings, now, outbox, kind="notice", stop=stop), stop)
     unhealthy = sorted(s.name for s in source_store.list_sources(store, enabled_only=True)

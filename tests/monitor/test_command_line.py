@@ -115,6 +115,20 @@ def test_help_and_version_load_neither_the_store_nor_the_model() -> None:
     assert "usage: funding-monitor" in done.stdout
 
 
+def test_fetch_and_sources_add_load_only_what_they_use() -> None:
+    """`fetch` never tags or sends, `sources add` never fetches: neither pays for the others'
+    libraries (what bench/startup.py and bench/fetch_cli.py measure)."""
+    probe = ("import sys\nimport monitor.app.fetching, monitor.app.sources\n"
+             "from sources.registry import get_kind\nget_kind('feed')\n"
+             "heavy = [m for m in ('sklearn', 'scipy', 'apscheduler', 'slack_sdk', 'jinja2', "
+             "'feedparser', 'sources.page', 'sources.eu_ft', 'monitor.tagging.classify', "
+             "'monitor.digests.sending', 'monitor.ingest.catalogue') if m in sys.modules]\n"
+             "print('HEAVY', heavy)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
 def test_long_work_shows_its_progress_on_a_terminal(tmp_path) -> None:
     """`evaluate` on a terminal draws a bar per stage (fold by fold); to a pipe it does not."""
     import os
