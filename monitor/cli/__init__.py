@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's marker: global completion may call this program)
 """The command line, one of the application's two faces: it parses arguments, calls one use case
 of ``monitor.app`` and renders what it returns as text or JSON.
 
@@ -18,6 +19,7 @@ from collections.abc import Sequence
 import monitor
 from monitor.cli import (
     calls,
+    completion,
     database,
     demo,
     digest,
@@ -31,7 +33,8 @@ from monitor.cli import (
 )
 from monitor.cli.parser import Parser
 
-GROUPS = (database, sources, fetch, calls, status, tags, model, subscribers, digest, service, demo)
+GROUPS = (database, sources, fetch, calls, status, tags, model, subscribers, digest, service, demo,
+          completion)  # fmt: skip
 
 
 class _Version(argparse.Action):
@@ -65,7 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status: 0 ok (or stopped by a signal at a safe point), 1 a
     source or delivery failed (or a source is unhealthy), 2 usage, config or store error, 3
     another process holds the leader lock, 130 interrupted."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `completion`)
+        completion.answer(parser)  # replies and exits
+    args = parser.parse_args(argv)
     from classifiers.errors import ClassifierError
     from monitor.app.context import App
     from monitor.config import configure_logging, load_settings
