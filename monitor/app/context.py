@@ -20,6 +20,9 @@ class App:
         self.wait = wait
         self._store: Store | None = None
         self._opening = threading.Lock()  # the web face's threads may ask at the same time
+        # What a use case keeps between calls in a long-lived process (the search index), by
+        # the use case's own key; a command's process ends before it matters.
+        self.kept: dict[str, object] = {}
 
     def store(self, *, create: bool = True) -> Store:
         """The store, migrated to the newest schema on first use. ``create=False`` (a read) does

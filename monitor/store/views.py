@@ -404,3 +404,22 @@ def digest_changes(
         return [(c.id, c.call_id, c.kind, c.old, c.new, _required(c.at))
                 for q in queries for c in session.exec(q.order_by(col(CallChange.id)))
                 if c.id is not None]  # fmt: skip
+
+
+def calls_stamp(store: Store) -> tuple[Any, ...]:
+    """A cheap fingerprint of the stored calls and their tags: it changes when a call is
+    added, changed, seen again or retagged (what a search index built from them must follow)."""
+    with store.session() as session:
+        calls = session.exec(
+            select(
+                func.count(col(Call.id)),
+                func.max(Call.last_changed),
+                func.max(Call.last_seen),
+                func.max(Call.tagged_at),
+            )  # fmt: skip
+        ).one()
+        tagged = session.exec(select(func.count(col(CallTag.call_id)))).one()
+        sources = session.exec(
+            select(func.count(col(Source.id)), func.max(Source.last_run_at))
+        ).one()
+    return (*calls, tagged, *sources)
