@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime
 
 from monitor.app.context import App
 from monitor.errors import ConfigError
+from monitor.store import feedback as feedback_store
 from monitor.store import sources as source_store
-from monitor.store.tags import tag_rows
+from monitor.store.tables import Feedback
+from monitor.store.tags import call_tags, tag_rows
 from monitor.store.views import CallView, find_call_ids, get_call, list_calls
 
 STATUSES = ("forthcoming", "open", "closed")
@@ -79,3 +81,84 @@ def call_id(app: App, ref: str | int) -> int:
 
 
 SEE_CALLS = "See `funding-monitor calls list`."
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a call has one tag: its score, where it came from (rules, model, both, a sub-tag,
+    an admin's label) and the reasons recorded when it was tagged."""
+
+    tag: str
+    labels: dict[str, str]  # language -> the tag's label
+    score: float
+    origin: str
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class CallPage:
+    call: CallView
+    evidence: list[Evidence]  # in taxonomy order
+    labels: dict[str, dict[str, str]]  # every tag in force: id -> language -> label
+
+
+def page(app: App, ref: str | int, *, now: datetime | None = None) -> CallPage:
+    """A call as its page shows it: every field, its history and links, and each tag with the
+    evidence that gave it (as stored when it was tagged: no model is loaded)."""
+    call = show(app, ref, now=now)
+    store = app.store(create=False)
+    rows = tag_rows(store, retired=False)
+    labels = {r.id: {"en": r.label_en, "sv": r.label_sv} for r in rows}
+    given = call_tags(store, [call.id]).get(call.id, {})
+    evidence = [Evidence(r.id, labels[r.id], given[r.id].score, given[r.id].origin,
+                         list(given[r.id].reasons)) for r in rows if r.id in given]  # fmt: skip
+    return CallPage(call, evidence, labels)
+
+
+FEEDBACK_KINDS = feedback_store.KINDS
+
+
+def feedback(
+    app: App,
+    ref: str | int,
+    kind: str,
+    *,
+    tag: str | None = None,
+    via: str = "web",
+    subscriber_id: int | None = None,
+) -> Feedback:
+    """Record a reader's word on a call for the admins: ``wrong-tag`` (with the tag),
+    ``not-relevant``, or ``up``/``down`` from a digest. ConfigError for a kind, tag or call
+    that does not exist."""
+    if kind not in FEEDBACK_KINDS:
+        raise ConfigError(f"unknown feedback {kind!r}; valid: {', '.join(FEEDBACK_KINDS)}")
+    number = call_id(app, ref)
+    store = app.store(create=False)
+    if get_call(store, number, now=datetime.now(UTC)) is None:
+        raise ConfigError(f"no call with id {number}", hint=SEE_CALLS)
+    if kind == "wrong-tag":
+        given = call_tags(store, [number]).get(number, {})
+        if tag not in given:
+            listed = ", ".join(given) or "none"
+            raise ConfigError(f"call {number} does not have the tag {tag!r}; its tags: {listed}")
+    elif tag is not None:
+        raise ConfigError(f"a tag is given only with wrong-tag feedback, not with {kind!r}")
+    return feedback_store.add_feedback(store, number, kind, datetime.now(UTC), tag_id=tag,
+                                       via=via, subscriber_id=subscriber_id)  # fmt: skip
+
+
+def calendar(app: App, ref: str | int, *, language: str = "en") -> bytes | None:
+    """The call's upcoming deadlines as an iCalendar file, or None when it has none."""
+    from notifications.ics import call_calendar
+
+    call = show(app, ref)
+    now = datetime.now(UTC)
+    upcoming = [at for at in (datetime.fromisoformat(d["at"]) for d in call.deadlines) if at >= now]
+    return call_calendar(call.id, call.title, call.identifier, call.url, upcoming,
+                         datetime.now(UTC), language, _domain(app))  # fmt: skip
+
+
+def _domain(app: App) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(app.settings.public_url or "").hostname or "funding-monitor"

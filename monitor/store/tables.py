@@ -320,3 +320,18 @@ class JobState(SQLModel, table=True):
     last_outcome: str | None = Field(default=None, max_length=20)  # ok | failed | crashed | stopped
     last_summary: str | None = Field(default=None, sa_column=Column(Text))
     holder: str | None = Field(default=None, max_length=200)  # the leader that ran it
+
+
+class Feedback(SQLModel, table=True):
+    """A reader's word on a call, for the admins to review (and accept as a label): a tag that
+    is wrong, a call not relevant to them, or 👍/👎 from a digest. ``subscriber_id`` when it came
+    through a subscriber's own link; ``status`` new → accepted | dismissed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_id: int = _ref("call.id")
+    tag_id: str | None = Field(default=None, max_length=40)  # the tag judged wrong
+    kind: str = Field(max_length=20)  # wrong-tag | not-relevant | up | down
+    via: str = Field(default="web", max_length=10)  # web | email | slack
+    subscriber_id: int | None = _ref("subscriber.id", required=False)
+    at: datetime | None = _when(nullable=False, index=True)
+    status: str = Field(default="new", max_length=10, index=True)
