@@ -20,9 +20,6 @@ import base64
 import hashlib
 import html
 import logging
-import signal
-import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -34,19 +31,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from monitor.app import App
 from monitor.app.digests import unsubscribe as honour
 from monitor.errors import ConfigError, StoreError
+from monitor.web import server
+from monitor.web.server import HEAD_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
-HEAD_TIMEOUT = 10.0  # seconds for a connection to send its request line and headers
 BODY_TIMEOUT = 10.0  # seconds for a POST body
 MAX_BODY = 4096  # bytes: a one-click body is 26
 DB_WAIT = 5.0  # seconds the database may keep a lock before the page says "try again"
-MAX_CONNECTIONS = 200  # connections served at once; uvicorn answers 503 beyond
 STYLE = (
     "body{font-family:Arial,sans-serif;font-size:1.05rem;line-height:1.5;max-width:560px;"
     "margin:40px auto;padding:0 16px}button{font:inherit;min-height:44px;padding:8px 20px;"
@@ -164,91 +160,22 @@ class _Secured:
         await self.app(scope, receive, secured)
 
 
-def _guarded(head_timeout: float) -> type[H11Protocol]:
-    class Guarded(H11Protocol):
-        """h11 with a deadline for the request head: a connection that has not sent a whole
-        request line and headers in time (idle, or trickling bytes) is closed. No access log."""
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self.access_log = False  # request lines hold the token: never logged, whatever
-            # the logging set-up says of "uvicorn.access"
-            self._deadline = self.loop.call_later(head_timeout, self._too_slow)
-
-        def _too_slow(self) -> None:
-            if self.cycle is None and not self.transport.is_closing():
-                self.transport.close()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._deadline.cancel()
-            super().connection_lost(exc)
-
-    return Guarded
-
-
 def build_server(app: App, *, head_timeout: float = HEAD_TIMEOUT) -> uvicorn.Server:
-    """The uvicorn server for the page, on a store of its own that waits at most DB_WAIT
-    seconds for a lock; no access log (the token is in the request line)."""
-    config = uvicorn.Config(
-        unsubscribe_app(App(app.settings, wait=DB_WAIT)),
-        http=_guarded(head_timeout),
-        lifespan="off",
-        log_config=None,  # the application's logging set-up (monitor/config.py) applies
-        access_log=False,
-        server_header=False,
-        timeout_keep_alive=2,
-        timeout_graceful_shutdown=5,
-        limit_concurrency=MAX_CONNECTIONS,
-        h11_max_incomplete_event_size=16 * 1024,
-        proxy_headers=False,
-    )
-    return uvicorn.Server(config)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening socket (bound here so that port 0 is known before serving)."""
-    try:
-        sock = socket.create_server((host, port), backlog=2048)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-            hint="Choose another --port, or stop the process that uses it.",
-        ) from None
-    sock.set_inheritable(True)
-    return sock
+    """The uvicorn server for the page alone, on a store of its own that waits at most DB_WAIT
+    seconds for a lock; one request per connection."""
+    return server.build(unsubscribe_app(App(app.settings, wait=DB_WAIT)),
+                        head_timeout=head_timeout, keep_alive=2)  # fmt: skip
 
 
 @contextmanager
 def running(app: App, host: str = "127.0.0.1", port: int = 0,
             **options: Any) -> Iterator[str]:  # fmt: skip
     """The page served in a thread while the block runs; yields its base URL."""
-    sock = _listen(host, port)
-    server = build_server(app, **options)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started and thread.is_alive():
-            threading.Event().wait(0.02)
-        yield f"http://{host}:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with server.running(build_server(app, **options), host, port) as url:
+        yield url
 
 
 def serve_unsubscribe(app: App, host: str, port: int) -> int:
     """Serve until SIGINT or SIGTERM; returns 0."""
-    sock = _listen(host, port)
-    print(f"serving the unsubscribe page on http://{host}:{sock.getsockname()[1]}/unsubscribe",
-          flush=True)  # fmt: skip
-    # uvicorn takes SIGINT/SIGTERM to shut down gracefully, then hands the signal on to the
-    # handler it found: a quiet one here, so that a stop is a clean exit 0.
-    stops = (signal.SIGINT, signal.SIGTERM)
-    before = {s: signal.signal(s, lambda *_: None) for s in stops}
-    try:
-        build_server(app).run(sockets=[sock])
-    finally:
-        sock.close()
-        for number, handler in before.items():
-            signal.signal(number, handler)
-    return 0
+    return server.serve(build_server(app), host, port,
+                        "serving the unsubscribe page on {url}/unsubscribe")  # fmt: skip

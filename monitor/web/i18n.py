@@ -1,0 +1,107 @@
+"""The pages' language: English or Swedish, from the ``?lang=`` switch (kept in a cookie),
+then the browser's Accept-Language, then English. Texts come from one place per language:
+the pages' own (``monitor.web.present.PAGE_TEXTS`` and ``FRAME`` here), then the digests'
+(``notifications.wording.TEXTS``), so a word is the same on a page and in an email."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+
+from monitor.web.present import PAGE_TEXTS
+from notifications.wording import TEXTS
+
+LANGUAGES = ("en", "sv")
+COOKIE = "lang"
+YEAR = 365 * 24 * 3600
+FRAME: dict[str, dict[str, str]] = {  # what every page's frame says
+    "en": {
+        "site": "funding-monitor",
+        "tagline": "Research funding calls for Karolinska Institutet's international work",
+        "skip": "Skip to the content",
+        "switch": "På svenska",
+        "switch_lang": "sv",
+        "nav_search": "Search calls",
+        "nav_api": "API",
+        "not_found": "There is no such page. It may have moved, or the link is incomplete.",
+        "error_heading": "Something is wrong",
+        "forbidden_form": "This form had expired or did not come from this site, so nothing was "
+        "changed. Go back, reload the page and try again.",
+        "footer": "funding-monitor is open source. Calls are gathered from the EU Funding & "
+        "Tenders Portal, Grants.gov and funders' own pages; check every detail at the funder.",
+    },
+    "sv": {
+        "site": "funding-monitor",
+        "tagline": "Utlysningar av forskningsmedel för Karolinska Institutets internationella "
+        "arbete",
+        "skip": "Hoppa till innehållet",
+        "switch": "In English",
+        "switch_lang": "en",
+        "nav_search": "Sök utlysningar",
+        "nav_api": "API",
+        "not_found": "Sidan finns inte. Den kan ha flyttats, eller så är länken ofullständig.",
+        "error_heading": "Något är fel",
+        "forbidden_form": "Formuläret hade gått ut eller kom inte från den här webbplatsen, så "
+        "inget ändrades. Gå tillbaka, ladda om sidan och försök igen.",
+        "footer": "funding-monitor är öppen källkod. Utlysningarna hämtas från EU:s Funding & "
+        "Tenders-portal, Grants.gov och finansiärernas egna sidor; kontrollera alla uppgifter "
+        "hos finansiären.",
+    },
+}
+
+
+def language(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(COOKIE)
+    if kept in LANGUAGES:
+        return kept
+    return from_header(request.headers.get("accept-language", ""))
+
+
+def from_header(header: str) -> str:
+    """The best of our languages by an Accept-Language header (q-values honoured)."""
+    best, best_q = "en", 0.0
+    for part in header[:500].split(","):
+        tag, _, rest = part.strip().partition(";")
+        q = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                q = float(rest.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("sv", "en") and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def texts(lang: str) -> Callable[..., str]:
+    """``t(key, **values)`` in ``lang``."""
+    chain = (FRAME[lang], PAGE_TEXTS[lang], TEXTS[lang])
+
+    def t(key: str, **values: object) -> str:
+        for found in chain:
+            if key in found:
+                return found[key].format(**values) if values else found[key]
+        raise KeyError(f"no text {key!r} in {lang}")
+
+    return t
+
+
+def switch_href(request: Request, lang: str) -> str:
+    """This page's address in the other language."""
+    other = "sv" if lang == "en" else "en"
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*kept, ('lang', other)])}"
+
+
+def remember(request: Request, response: Response, lang: str) -> None:
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")  # fmt: skip
+    response.headers["content-language"] = lang
+    response.headers["vary"] = "Accept-Language, Cookie"

@@ -1,0 +1,337 @@
+"""How the pages say things: a call's deadlines with their stage, zone and days left, money,
+the tagging evidence in plain words, a change as old → new. Text only (templates escape it);
+dates, times and money in the reader's language through ``notifications.wording.Words``, the
+digests' own wording."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from notifications.wording import Words
+
+SUMMARY_CUT = 320  # characters of a summary in a list of results
+
+PAGE_TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "reason_phrase": "the text says “{value}”",
+        "reason_country": "it names {value}",
+        "reason_programme": "its programme is {value}",
+        "reason_funder": "its funder is {value}",
+        "reason_identifier": "its identifier begins {value}",
+        "reason_subtag": "it has the narrower tag “{value}”",
+        "reason_model": "the model, trained on the admins' labels, gave it {value} (0.50 is "
+        "the line)",
+        "reason_label": "an admin said so",
+        "origin_rules": "by rules",
+        "origin_model": "by the model",
+        "origin_both": "by rules and the model",
+        "origin_sub-tag": "through a narrower tag",
+        "origin_label": "by an admin",
+        "stage": "Stage {n}",
+        "deadline_past": "passed",
+        "days_left_n": "closes in {days} days",
+        "days_left_1": "closes tomorrow",
+        "days_left_0": "closes today",
+        "change_new": "First seen",
+        "change_status_changed": "Status",
+        "change_title_changed": "Title",
+        "change_opening_changed": "Opening",
+        "change_details_changed": "Details changed",
+        "change_unseen": "No longer listed",
+        "search_title": "Find funding calls",
+        "search_intro": "Open and upcoming calls for international research and education, "
+        "tagged by Karolinska Institutet's priority areas.",
+        "search_label": "Search the calls",
+        "search_button": "Search",
+        "sort_label": "Sort by",
+        "sort_relevance": "Relevance",
+        "sort_deadline": "Deadline, soonest first",
+        "sort_newest": "Newest first",
+        "filters": "Filters",
+        "facet_tag": "Priority area",
+        "facet_status": "Status",
+        "facet_programme": "Programme or funder",
+        "facet_region": "Region or country",
+        "facet_source": "Source",
+        "deadline_range": "Deadline",
+        "deadline_from": "From",
+        "deadline_to": "To",
+        "within_label": "Closes within",
+        "within_any": "any time",
+        "within_days": "{days} days",
+        "apply": "Apply filters",
+        "clear_all": "Clear all filters",
+        "remove_filter": "Remove filter: {what}",
+        "chosen_filters": "Chosen filters",
+        "results_n": "{count} calls",
+        "results_1": "1 call",
+        "results_0": "No calls match this search.",
+        "results_0_hint": "Remove a filter or try fewer words.",
+        "export": "Download or follow",
+        "export_csv": "CSV (spreadsheet)",
+        "export_json": "JSON",
+        "export_atom": "Atom feed",
+        "by_email": "Get these by email",
+        "pages": "Pages",
+        "previous": "Previous",
+        "next": "Next",
+        "page_n": "Page {n}",
+        "status_open": "open",
+        "status_closed": "closed",
+        "next_deadline": "Next deadline",
+        "no_deadline": "no deadline given",
+        "as_of": "Statuses as of {when}.",
+        "more_values": "Show all {count}",
+        "bad_search": "This search could not be run: {why}",
+        "back_to_search": "← Back to the search",
+        "open_at_funder": "Open the call at the funder",
+        "add_to_calendar": "Add the deadlines to a calendar (.ics)",
+        "deadlines_heading": "Deadlines",
+        "stage_col": "Stage",
+        "when_col": "When",
+        "left_col": "Time left",
+        "date_only_note": "The source gives dates only; the time shown is the funder's usual "
+        "closing time.",
+        "facts_heading": "About the call",
+        "funder_label": "Funder",
+        "programme_label": "Programme",
+        "call_label": "Call",
+        "opens_label": "Opens",
+        "budget_label": "Budget",
+        "types_label": "Types of action",
+        "keywords_label": "Keywords",
+        "first_seen_label": "First seen",
+        "last_changed_label": "Last changed",
+        "summary_heading": "Summary",
+        "tags_heading": "Priority areas, and why",
+        "tag_because": "Given {origin}, score {score}.",
+        "wrong_tag": "This tag is wrong: {tag}",
+        "not_relevant": "Not relevant to me",
+        "no_tags": "No priority area has been given to this call.",
+        "feedback_thanks": "Thank you: the admins will look at it.",
+        "listed_heading": "Where it is listed",
+        "dates_from": "dates from {source}",
+        "history_heading": "What changed, and when",
+    },
+    "sv": {
+        "reason_phrase": "texten säger ”{value}”",
+        "reason_country": "den nämner {value}",
+        "reason_programme": "dess program är {value}",
+        "reason_funder": "dess finansiär är {value}",
+        "reason_identifier": "dess beteckning börjar {value}",
+        "reason_subtag": "den har den smalare taggen ”{value}”",
+        "reason_model": "modellen, tränad på administratörernas etiketter, gav {value} "
+        "(gränsen är 0,50)",
+        "reason_label": "en administratör har angett det",
+        "origin_rules": "genom regler",
+        "origin_model": "genom modellen",
+        "origin_both": "genom regler och modellen",
+        "origin_sub-tag": "genom en smalare tagg",
+        "origin_label": "av en administratör",
+        "stage": "Steg {n}",
+        "deadline_past": "har passerat",
+        "days_left_n": "stänger om {days} dagar",
+        "days_left_1": "stänger i morgon",
+        "days_left_0": "stänger i dag",
+        "change_new": "Först sedd",
+        "change_status_changed": "Status",
+        "change_title_changed": "Titel",
+        "change_opening_changed": "Öppnar",
+        "change_details_changed": "Uppgifter ändrade",
+        "change_unseen": "Inte längre listad",
+        "search_title": "Hitta utlysningar",
+        "search_intro": "Öppna och kommande utlysningar för internationell forskning och "
+        "utbildning, taggade efter Karolinska Institutets prioriterade områden.",
+        "search_label": "Sök bland utlysningarna",
+        "search_button": "Sök",
+        "sort_label": "Sortera efter",
+        "sort_relevance": "Relevans",
+        "sort_deadline": "Sista dag, närmast först",
+        "sort_newest": "Nyast först",
+        "filters": "Filter",
+        "facet_tag": "Prioriterat område",
+        "facet_status": "Status",
+        "facet_programme": "Program eller finansiär",
+        "facet_region": "Region eller land",
+        "facet_source": "Källa",
+        "deadline_range": "Sista ansökningsdag",
+        "deadline_from": "Från",
+        "deadline_to": "Till",
+        "within_label": "Stänger inom",
+        "within_any": "när som helst",
+        "within_days": "{days} dagar",
+        "apply": "Använd filtren",
+        "clear_all": "Rensa alla filter",
+        "remove_filter": "Ta bort filter: {what}",
+        "chosen_filters": "Valda filter",
+        "results_n": "{count} utlysningar",
+        "results_1": "1 utlysning",
+        "results_0": "Inga utlysningar matchar sökningen.",
+        "results_0_hint": "Ta bort ett filter eller sök på färre ord.",
+        "export": "Ladda ner eller följ",
+        "export_csv": "CSV (kalkylblad)",
+        "export_json": "JSON",
+        "export_atom": "Atom-flöde",
+        "by_email": "Få dessa via e-post",
+        "pages": "Sidor",
+        "previous": "Föregående",
+        "next": "Nästa",
+        "page_n": "Sida {n}",
+        "status_open": "öppen",
+        "status_closed": "stängd",
+        "next_deadline": "Nästa sista dag",
+        "no_deadline": "ingen sista dag angiven",
+        "as_of": "Status per {when}.",
+        "more_values": "Visa alla {count}",
+        "bad_search": "Sökningen kunde inte göras: {why}",
+        "back_to_search": "← Tillbaka till sökningen",
+        "open_at_funder": "Öppna utlysningen hos finansiären",
+        "add_to_calendar": "Lägg till sista dagarna i en kalender (.ics)",
+        "deadlines_heading": "Sista ansökningsdagar",
+        "stage_col": "Steg",
+        "when_col": "När",
+        "left_col": "Tid kvar",
+        "date_only_note": "Källan anger bara datum; tiden som visas är finansiärens vanliga "
+        "stängningstid.",
+        "facts_heading": "Om utlysningen",
+        "funder_label": "Finansiär",
+        "programme_label": "Program",
+        "call_label": "Utlysning",
+        "opens_label": "Öppnar",
+        "budget_label": "Budget",
+        "types_label": "Typer av insatser",
+        "keywords_label": "Nyckelord",
+        "first_seen_label": "Först sedd",
+        "last_changed_label": "Senast ändrad",
+        "summary_heading": "Sammanfattning",
+        "tags_heading": "Prioriterade områden, och varför",
+        "tag_because": "Given {origin}, poäng {score}.",
+        "wrong_tag": "Den här taggen är fel: {tag}",
+        "not_relevant": "Inte relevant för mig",
+        "no_tags": "Utlysningen har inte fått något prioriterat område.",
+        "feedback_thanks": "Tack! Administratörerna tittar på det.",
+        "listed_heading": "Var den listas",
+        "dates_from": "datum från {source}",
+        "history_heading": "Vad som ändrats, och när",
+    },
+}
+_QUOTED = re.compile(r'^(phrase|country|programme|funder|identifier) "(.*)"$')
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One deadline as a page shows it."""
+
+    when: str  # with its zone, e.g. "Tue 24 Mar 2026, 17:00 CET"
+    iso: str
+    stage: str  # "Stage 1", or ""
+    left: str  # "closes in 6 days", "passed"
+    soon: bool  # within 14 days
+
+
+class Present:
+    """The formatting of one language and zone."""
+
+    def __init__(self, language: str, zone: str, now: datetime) -> None:
+        self.words = Words(language, zone)
+        self.texts = PAGE_TEXTS[language]
+        self.now = now
+
+    def left(self, at: datetime | None) -> str:
+        if at is None:
+            return ""
+        days = (at.astimezone(self.words.zone).date() - self.now.astimezone(
+            self.words.zone).date()).days  # fmt: skip
+        if at < self.now:
+            return self.texts["deadline_past"]
+        if days <= 1:
+            return self.texts[f"days_left_{max(days, 0)}"]
+        return self.texts["days_left_n"].format(days=days)
+
+    def deadlines(self, call: Any) -> list[Shown]:
+        """Every deadline of a call (a CallView), each with its stage when the call has two."""
+        two_stage = call.deadline_model is not None and len(call.deadlines) > 1
+        shown = []
+        for n, deadline in enumerate(call.deadlines, start=1):
+            at = datetime.fromisoformat(deadline["at"])
+            stage = self.texts["stage"].format(n=n) if two_stage else ""
+            soon = self.now <= at and (at - self.now).days < 14
+            shown.append(Shown(self.words.when(at), at.isoformat(), stage, self.left(at), soon))
+        return shown
+
+    def money(self, amount: float | None, currency: str | None) -> str:
+        return self.words.money(amount, currency)
+
+    def when(self, at: datetime | None) -> str:
+        return self.words.when(at) if at else self.words("unknown")
+
+    def reason(self, reason: str, labels: dict[str, dict[str, str]]) -> str:
+        """A stored tagging reason in plain words."""
+        quoted = _QUOTED.match(reason)
+        if quoted:
+            return self.texts[f"reason_{quoted.group(1)}"].format(value=quoted.group(2))
+        if reason.startswith("sub-tag "):
+            tag = reason.removeprefix("sub-tag ")
+            label = labels.get(tag, {}).get(self.words.language) or tag
+            return self.texts["reason_subtag"].format(value=label)
+        if reason.startswith("model "):
+            return self.texts["reason_model"].format(value=reason.removeprefix("model "))
+        if reason == "labelled by an admin":
+            return self.texts["reason_label"]
+        return reason
+
+    def origin(self, origin: str) -> str:
+        return self.texts.get(f"origin_{origin}", origin)
+
+    def change(self, kind: str, old: Any, new: Any) -> str:
+        """One typed change as old → new."""
+        texts = self.words
+        if kind == "deadline_changed":
+            return texts("deadline_changed", old=self._moments(old), new=self._moments(new))
+        if kind == "budget_changed":
+            return texts("budget_changed", old=self._money(old), new=self._money(new))
+        if kind in ("closed_early", "reopened"):
+            return texts(kind)
+        name = self.texts.get(f"change_{kind}", kind.replace("_", " "))
+        if kind == "details_changed" and isinstance(new, list):
+            return f"{name}: {', '.join(map(str, new))}"
+        if kind == "opening_changed":
+            return f"{name}: {self._moments(old)} → {self._moments(new)}"
+        if old is None and new is None:
+            return name
+        return f"{name}: {_plain(old)} → {_plain(new)}"
+
+    def _moments(self, value: Any) -> str:
+        if value is None:
+            return self.words("unknown")
+        values = value if isinstance(value, list) else [value]
+        found = []
+        for v in values:
+            try:
+                found.append(self.words.when(datetime.fromisoformat(str(v))))
+            except ValueError:
+                found.append(_plain(v))
+        return "; ".join(found) or self.words("unknown")
+
+    def _money(self, value: Any) -> str:
+        if isinstance(value, dict) and isinstance(value.get("amount"), int | float):
+            return self.words.money(float(value["amount"]), value.get("currency"))
+        return self.words("unknown")
+
+
+def _plain(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)[:300]
+
+
+def cut(text: str, size: int = SUMMARY_CUT) -> str:
+    """A summary cut at a word, with … when cut."""
+    if len(text) <= size:
+        return text
+    return text[:size].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
