@@ -105,7 +105,7 @@ class CallPage:
 def page(app: App, ref: str | int, *, now: datetime | None = None) -> CallPage:
     """A call as its page shows it: every field, its history and links, and each tag with the
     evidence that gave it (as stored when it was tagged: no model is loaded)."""
-    call = show(app, ref, now=now)
+    call = show(app, ref, now=now or app.now())
     store = app.store(create=False)
     rows = tag_rows(store, retired=False)
     labels = {r.id: {"en": r.label_en, "sv": r.label_sv} for r in rows}
@@ -151,8 +151,8 @@ def calendar(app: App, ref: str | int, *, language: str = "en") -> bytes | None:
     """The call's upcoming deadlines as an iCalendar file, or None when it has none."""
     from notifications.ics import call_calendar
 
-    call = show(app, ref)
-    now = datetime.now(UTC)
+    now = app.now()
+    call = show(app, ref, now=now)
     upcoming = [at for at in (datetime.fromisoformat(d["at"]) for d in call.deadlines) if at >= now]
     return call_calendar(call.id, call.title, call.identifier, call.url, upcoming,
                          datetime.now(UTC), language, _domain(app))  # fmt: skip

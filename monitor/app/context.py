@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from monitor.config import Settings
@@ -14,15 +16,26 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is loaded only by a use case that op
 class App:
     """The settings and the store of one process (a command, the web server, ``serve``)."""
 
-    def __init__(self, settings: Settings, *, wait: float | None = None) -> None:
-        """``wait``: at most so many seconds for a database lock (the store's default else)."""
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        wait: float | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """``wait``: at most so many seconds for a database lock (the store's default else);
+        ``clock``: what "now" is for the pages (the demo pins it to its recording's day)."""
         self.settings = settings
+        self.clock = clock
         self.wait = wait
         self._store: Store | None = None
         self._opening = threading.Lock()  # the web face's threads may ask at the same time
         # What a use case keeps between calls in a long-lived process (the search index), by
         # the use case's own key; a command's process ends before it matters.
         self.kept: dict[str, object] = {}
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else datetime.now(UTC)
 
     def store(self, *, create: bool = True) -> Store:
         """The store, migrated to the newest schema on first use. ``create=False`` (a read) does

@@ -79,7 +79,7 @@ def _kept(app: App) -> _Kept:
 def _build(app: App, kept: _Kept) -> None:
     store = app.store(create=False)
     stamp = calls_stamp(store)
-    now = datetime.now(UTC)
+    now = app.now()
     started = time.perf_counter()
     views = list_calls(store, now=now)
     regions = {s.name: tuple(map(str, [*s.info.get("regions", []), *s.info.get("countries", [])]))

@@ -30,11 +30,12 @@ from monitor.cli import (
     status,
     subscribers,
     tags,
+    web,
 )
 from monitor.cli.parser import Parser
 
 GROUPS = (database, sources, fetch, calls, status, tags, model, subscribers, digest, service, demo,
-          completion)  # fmt: skip
+          web, completion)  # fmt: skip
 
 
 class _Version(argparse.Action):

@@ -31,6 +31,10 @@ def register(commands: Any) -> None:
     demo.add_argument("--database-url", metavar="URL",
                       help="the demo's database (default: DIR/demo.db, never the configured "
                       "FUNDING_MONITOR_DATABASE_URL)")  # fmt: skip
+    demo.add_argument("--web", action="store_true",
+                      help="then serve the demo's web face on 127.0.0.1 until Ctrl-C")  # fmt: skip
+    demo.add_argument("--port", type=arguments.ports, default=8000,
+                      help="the web face's port with --web (default 8000)")  # fmt: skip
     demo.set_defaults(run=run_demo)
 
 
@@ -67,4 +71,16 @@ def run_demo(args: argparse.Namespace, app: App) -> int:
           "\nthen `funding-monitor calls show ID`, `funding-monitor tags explain ID`, "
           f"`funding-monitor digest preview {demo.DEMO_SUBSCRIBER} --as-of {as_of:%Y-%m-%d} "
           "--format text`, `funding-monitor status`")  # fmt: skip
+    if args.web:
+        return serve_demo(app, done.database, as_of, args.port)
     return 0 if done.report.ok else 1
+
+
+def serve_demo(app: App, database: str, as_of: datetime, port: int) -> int:
+    """The demo's database on the web face, its clock pinned like the demo's."""
+    from monitor.app.context import App
+    from monitor.web.app import serve
+
+    settings = app.settings.model_copy(update={"database_url": database})
+    print(f"\nthe web face of the demo, as of {as_of:%Y-%m-%d}: open the address below")
+    return serve(App(settings, clock=lambda: as_of), "127.0.0.1", port)

@@ -9,15 +9,27 @@ What a page module uses from here:
   ``render(request, template, context, status=200)`` a page: the context gets ``t`` (the
       language's texts), ``lang``, ``csrf_field`` and ``csrf_token`` (every POST form carries
       them), ``switch_href`` (this page in the other language) and ``path``;
-  ``not_found(request)`` the 404 page.
+  ``not_found(request)`` the 404 page;
+  ``HTTPException(status, key)`` (fastapi's) with a text key as detail ("forbidden_form",
+      "too_large"…) becomes the error page saying that text in the reader's language; any other
+      detail gets the status's own text (400, 404, 405, 408, 413, 500).
+Every answer, a crash's 500 included, carries the security headers (``security.py``); a POST
+body is at most ``security.MAX_BODY`` bytes, arriving within ``security.BODY_TIMEOUT`` seconds.
+
+Serving: ``serve(app, host, port)`` until SIGINT/SIGTERM (``funding-monitor web``, ``demo
+--web``, ``unsubscribe --serve``); ``running(app)`` in a thread while a block runs (tests).
+Both give the pages a store that waits at most ``DB_WAIT`` seconds for a database lock.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
@@ -28,10 +40,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.app.context import App
 from monitor.web import csrf, i18n
-from monitor.web.security import SecureHeaders
+from monitor.web.security import BodyLimit, SecureHeaders
+
+if TYPE_CHECKING:
+    import uvicorn
+
+logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-PAGES = ("monitor.web.search", "monitor.web.call", "monitor.web.api", "monitor.web.docs")
+PAGES = ("monitor.web.search", "monitor.web.call", "monitor.web.api", "monitor.web.docs",
+         "monitor.web.unsubscribe")  # fmt: skip
+DB_WAIT = 5.0  # seconds a page waits for a database lock before it says "try again"
+STATUS_TEXTS = {400: "bad_request", 404: "not_found", 405: "not_allowed", 408: "too_slow",
+                413: "too_large", 500: "failed", 503: "busy"}  # fmt: skip
 TEMPLATES = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -50,6 +71,9 @@ def create_app(app: App) -> FastAPI:
     for name in PAGES:
         web.include_router(importlib.import_module(name).router)
 
+    # outermost last: Timed, SecureHeaders, BodyLimit, Failsafe, then FastAPI's own handlers
+    web.add_middleware(Failsafe)
+    web.add_middleware(BodyLimit)
     web.add_middleware(SecureHeaders, https=web.state.public_url.startswith("https://"))
     web.add_middleware(Timed)
 
@@ -58,14 +82,52 @@ def create_app(app: App) -> FastAPI:
         if request.url.path.startswith("/api/"):
             from fastapi.responses import JSONResponse
 
-            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+            return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
+                                headers=exc.headers)  # fmt: skip
         if exc.status_code == 404:
             return not_found(request)
-        t = i18n.texts(language_of(request))
-        message = t("forbidden_form") if exc.detail == "forbidden_form" else str(exc.detail)
-        return render(request, "error.html", {"message": message}, status=exc.status_code)
+        response = error_page(request, str(exc.detail), exc.status_code)
+        response.headers.update(exc.headers or {})
+        return response
 
     return web
+
+
+def error_page(request: Request, detail: str, status: int) -> HTMLResponse:
+    """The error page: ``detail`` when it is a text key, else the status's own text."""
+    t = i18n.texts(language_of(request))
+    try:
+        message = t(detail)
+    except KeyError:
+        message = t(STATUS_TEXTS.get(status, "bad_request" if status < 500 else "failed"))
+    return render(request, "error.html", {"message": message}, status=status)
+
+
+class Failsafe:
+    """A request that crashed gets the 500 page inside the security headers (Starlette's own
+    last resort answers outside every middleware), logged once with its traceback and path
+    (never the query string: it may hold a token)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:  # the request's error boundary
+            logger.exception("page failed method=%s path=%s", scope["method"], scope["path"])
+            if not started:
+                await error_page(Request(scope), "failed", 500)(scope, receive, send)
 
 
 class Timed:
@@ -120,3 +182,32 @@ def render(
 def not_found(request: Request) -> HTMLResponse:
     return render(request, "error.html", {"message": i18n.texts(language_of(request))("not_found")},
                   status=404)  # fmt: skip
+
+
+def build_server(app: App, *, head_timeout: float | None = None) -> uvicorn.Server:
+    """The uvicorn server (``server.py``'s hardening) of the web face of ``app``'s settings and
+    clock, on a store of its own that waits at most DB_WAIT seconds for a lock."""
+    from monitor.web import server
+
+    pages = create_app(App(app.settings, wait=DB_WAIT, clock=app.clock))
+    options = {} if head_timeout is None else {"head_timeout": head_timeout}
+    return server.build(pages, proxy_headers=bool(app.settings.public_url), **options)
+
+
+@contextmanager
+def running(app: App, host: str = "127.0.0.1", port: int = 0,
+            **options: Any) -> Iterator[str]:  # fmt: skip
+    """The web face served in a thread while the block runs; yields its base URL."""
+    from monitor.web import server
+
+    with server.running(build_server(app, **options), host, port) as url:
+        yield url
+
+
+def serve(app: App, host: str, port: int,
+          what: str = "serving the web face on {url} (Ctrl-C stops it)") -> int:  # fmt: skip
+    """Serve the web face of ``app`` until SIGINT or SIGTERM; returns 0. ``what``: the first
+    line printed, with ``{url}`` the base address."""
+    from monitor.web import server
+
+    return server.serve(build_server(app), host, port, what)

@@ -5,7 +5,6 @@ never changes anything), and its deadlines as an .ics file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -47,7 +46,7 @@ async def page(request: Request, ref: str) -> Response:
 
 def context(request: Request, shown: calls.CallPage) -> dict[str, Any]:
     lang = language_of(request)
-    now = datetime.now(UTC)
+    now = app_of(request).now()
     present = Present(lang, app_of(request).settings.timezone, now)
     call = shown.call
     deadlines = present.deadlines(call)

@@ -83,6 +83,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "status_closed": "closed",
         "next_deadline": "Next deadline",
         "no_deadline": "no deadline given",
+        "deadline_was": "the deadline was {when}",
         "as_of": "Statuses as of {when}.",
         "more_values": "Show all {count}",
         "bad_search": "This search could not be run: {why}",
@@ -184,6 +185,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "status_closed": "stängd",
         "next_deadline": "Nästa sista dag",
         "no_deadline": "ingen sista dag angiven",
+        "deadline_was": "sista dagen var {when}",
         "as_of": "Status per {when}.",
         "more_values": "Visa alla {count}",
         "bad_search": "Sökningen kunde inte göras: {why}",
@@ -261,6 +263,10 @@ class Present:
             soon = self.now <= at and (at - self.now).days < 14
             shown.append(Shown(self.words.when(at), at.isoformat(), stage, self.left(at), soon))
         return shown
+
+    def last_deadline(self, call: Any) -> str:
+        """The day of a call's last deadline (for a call whose deadlines have all passed)."""
+        return self.words.day(datetime.fromisoformat(call.deadlines[-1]["at"]))
 
     def money(self, amount: float | None, currency: str | None) -> str:
         return self.words.money(amount, currency)

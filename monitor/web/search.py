@@ -43,14 +43,18 @@ async def front(request: Request) -> Response:
     else:
         problem = ""
     found = await run_in_threadpool(search.search, app_of(request), query, lang=lang)
-    return render(request, "search.html", _context(request, found, lang, problem),
-                  status=400 if problem else 200)  # fmt: skip
+    response = render(request, "search.html", _context(request, found, lang, problem),
+                      status=400 if problem else 200)  # fmt: skip
+    if request.headers.get("hx-request"):  # the address bar gets the search's own link,
+        page = query.offset // query.limit + 1  # without the form's empty fields
+        response.headers["hx-push-url"] = params.link("/", query, page=page if page > 1 else None)
+    return response
 
 
 def _context(request: Request, found: search.Results, lang: str, problem: str) -> dict[str, Any]:
     query = found.query
     settings = app_of(request).settings
-    present = Present(lang, settings.timezone, datetime.now(UTC))
+    present = Present(lang, settings.timezone, app_of(request).now())
     labels = {v.value: v.label for v in found.facets.get("tag", [])}
     facets = [{"name": name, "values": _chosen_first(values)}
               for name, values in found.facets.items() if values]  # fmt: skip
@@ -87,6 +91,7 @@ def _context(request: Request, found: search.Results, lang: str, problem: str) -
         },
         "as_of": found.as_of or datetime.now(UTC),
         "when": present.when, "left": present.left, "cut": cut,
+        "last_deadline": present.last_deadline,
         "status_label": lambda s: present.texts.get(f"status_{s}") or present.words(f"status_{s}"),
         "tag_label": lambda tag: labels.get(tag, tag),
     }  # fmt: skip

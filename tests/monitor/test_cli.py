@@ -175,7 +175,7 @@ def test_database_errors_are_reported_without_the_password(cli, monkeypatch) -> 
 
 def test_db_upgrade_and_current(cli) -> None:
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "revision 0007" in out
+    assert code == 0 and "revision 0008" in out
     code, out, _ = cli("db", "current")
     assert "current 0007; head 0007" in out
 
