@@ -177,7 +177,7 @@ def test_db_upgrade_and_current(cli) -> None:
     code, out, _ = cli("db", "upgrade")
     assert code == 0 and "revision 0008" in out
     code, out, _ = cli("db", "current")
-    assert "current 0007; head 0007" in out
+    assert "current 0008; head 0008" in out
 
 
 def test_demo_runs_offline_and_again_without_duplicates(cli) -> None:
