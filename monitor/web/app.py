@@ -190,8 +190,8 @@ def build_server(app: App, *, head_timeout: float | None = None) -> uvicorn.Serv
     from monitor.web import server
 
     pages = create_app(App(app.settings, wait=DB_WAIT, clock=app.clock))
-    options = {} if head_timeout is None else {"head_timeout": head_timeout}
-    return server.build(pages, proxy_headers=bool(app.settings.public_url), **options)
+    return server.build(pages, head_timeout=head_timeout or server.HEAD_TIMEOUT,
+                        proxy_headers=bool(app.settings.public_url))  # fmt: skip
 
 
 @contextmanager

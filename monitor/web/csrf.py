@@ -1,6 +1,10 @@
 """Cross-site request forgery: every POST form carries the token of a cookie only this site
-can set (double submit). A POST whose form lacks it, or whose token differs from the
-cookie's, changes nothing and gets a 403 page that says why."""
+can set (double submit: ``<input type="hidden" name="{{ csrf_field }}" value="{{ csrf_token
+}}">``, both given to every template by ``render``). A POST whose form lacks it, or whose
+token differs from the cookie's, changes nothing and gets a 403 page that says why.
+
+Routes take ``dependencies=[Depends(csrf.check)]``; a route that reads its own body (the
+unsubscribe page) calls ``verify(request, given)``."""
 
 from __future__ import annotations
 
@@ -9,14 +13,17 @@ import secrets
 
 from fastapi import HTTPException, Request, Response
 
+from monitor.web.security import is_https
+
 COOKIE = "csrf"
 FIELD = "csrf_token"
+_LENGTH = 43  # secrets.token_urlsafe(32)
 
 
 def token(request: Request) -> str:
     """The browser's token (a new one when it has none yet)."""
     kept = request.cookies.get(COOKIE, "")
-    if len(kept) == 43:
+    if len(kept) == _LENGTH:
         return kept
     fresh: str | None = getattr(request.state, "csrf", None)
     if fresh is None:
@@ -25,16 +32,21 @@ def token(request: Request) -> str:
 
 
 def remember(request: Request, response: Response) -> None:
+    """Set the cookie when ``token`` made a new one for this answer."""
     fresh = getattr(request.state, "csrf", None)
     if fresh:
         response.set_cookie(COOKIE, fresh, httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https")  # fmt: skip
+                            secure=is_https(request))  # fmt: skip
+
+
+def verify(request: Request, given: str) -> None:
+    """HTTPException 403 ``forbidden_form`` unless ``given`` is the cookie's token."""
+    kept = request.cookies.get(COOKIE, "")
+    if len(kept) != _LENGTH or not hmac.compare_digest(given.encode(), kept.encode()):
+        raise HTTPException(403, "forbidden_form")
 
 
 async def check(request: Request) -> None:
     """A dependency of every POST route that a form sends."""
     form = await request.form()
-    given = str(form.get(FIELD, ""))
-    kept = request.cookies.get(COOKIE, "")
-    if not kept or not hmac.compare_digest(given.encode(), kept.encode()):
-        raise HTTPException(403, "forbidden_form")
+    verify(request, str(form.get(FIELD, "")))

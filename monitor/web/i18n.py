@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 
 from monitor.web.present import PAGE_TEXTS
+from monitor.web.security import is_https
 from notifications.wording import TEXTS
 
 LANGUAGES = ("en", "sv")
@@ -31,6 +32,28 @@ FRAME: dict[str, dict[str, str]] = {  # what every page's frame says
         "changed. Go back, reload the page and try again.",
         "footer": "funding-monitor is open source. Calls are gathered from the EU Funding & "
         "Tenders Portal, Grants.gov and funders' own pages; check every detail at the funder.",
+        "bad_request": "This request could not be understood, so nothing was changed. Go back, "
+        "reload the page and try again.",
+        "not_allowed": "This address does not take that kind of request. Open the page by its "
+        "link instead.",
+        "too_large": "What was sent is too large for this form, so nothing was changed. Go back "
+        "and try again.",
+        "too_slow": "What was sent took too long to arrive, so nothing was changed. Check your "
+        "connection and try again.",
+        "failed": "Something went wrong on our side, and nothing was changed. Please try again "
+        "later.",
+        "busy": "The service is busy and could not record this just now. Please try again in a "
+        "minute; the link stays valid.",
+        "unsubscribe_title": "Unsubscribe from the digests",
+        "unsubscribe_ask": "Stop receiving funding-monitor digests at this address? Opening this "
+        "page changed nothing: press the button to unsubscribe.",
+        "unsubscribe_done": "You are unsubscribed. No more digests will be sent to this address.",
+        "unsubscribe_already": "This address was already unsubscribed: no digests go to it.",
+        "unsubscribe_invalid": "This unsubscribe link is not valid: it is cut short or altered, "
+        "or a newer link has replaced it. Open the unsubscribe link of your latest digest, "
+        "copied whole.",
+        "unsubscribe_no_token": "This page needs the unsubscribe link of a digest, which ends in "
+        "?token=… Open the link at the foot of your latest digest.",
     },
     "sv": {
         "site": "funding-monitor",
@@ -48,6 +71,29 @@ FRAME: dict[str, dict[str, str]] = {  # what every page's frame says
         "footer": "funding-monitor är öppen källkod. Utlysningarna hämtas från EU:s Funding & "
         "Tenders-portal, Grants.gov och finansiärernas egna sidor; kontrollera alla uppgifter "
         "hos finansiären.",
+        "bad_request": "Begäran gick inte att förstå, så inget ändrades. Gå tillbaka, ladda om "
+        "sidan och försök igen.",
+        "not_allowed": "Den här adressen tar inte emot den sortens begäran. Öppna sidan via dess "
+        "länk i stället.",
+        "too_large": "Det som skickades är för stort för formuläret, så inget ändrades. Gå "
+        "tillbaka och försök igen.",
+        "too_slow": "Det som skickades tog för lång tid att komma fram, så inget ändrades. "
+        "Kontrollera anslutningen och försök igen.",
+        "failed": "Något gick fel hos oss, och inget ändrades. Försök igen senare.",
+        "busy": "Tjänsten är upptagen och kunde inte registrera detta just nu. Försök igen om en "
+        "minut; länken gäller fortfarande.",
+        "unsubscribe_title": "Avsluta prenumerationen på sammanställningarna",
+        "unsubscribe_ask": "Sluta ta emot sammanställningar från funding-monitor till den här "
+        "adressen? Att öppna sidan ändrade ingenting: tryck på knappen för att avsluta.",
+        "unsubscribe_done": "Prenumerationen är avslutad. Inga fler sammanställningar skickas "
+        "till den här adressen.",
+        "unsubscribe_already": "Prenumerationen var redan avslutad: inga sammanställningar skickas "
+        "till den här adressen.",
+        "unsubscribe_invalid": "Avregistreringslänken är inte giltig: den är avkortad eller "
+        "ändrad, eller så har en nyare länk ersatt den. Öppna avregistreringslänken i din "
+        "senaste sammanställning, kopierad i sin helhet.",
+        "unsubscribe_no_token": "Sidan behöver avregistreringslänken från en sammanställning, "
+        "som slutar med ?token=… Öppna länken längst ned i din senaste sammanställning.",
     },
 }
 
@@ -102,6 +148,6 @@ def switch_href(request: Request, lang: str) -> str:
 def remember(request: Request, response: Response, lang: str) -> None:
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie(COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https")  # fmt: skip
+                            secure=is_https(request))  # fmt: skip
     response.headers["content-language"] = lang
     response.headers["vary"] = "Accept-Language, Cookie"
