@@ -69,10 +69,11 @@ class SecureHeaders:
 
 
 class BodyLimit:
-    """At most ``max_body`` bytes of request body, all within ``timeout`` seconds."""
+    """At most ``max_body`` bytes of request body, all within ``timeout`` seconds (by default
+    MAX_BODY and BODY_TIMEOUT as they are when the request comes)."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int = MAX_BODY,
-                 timeout: float = BODY_TIMEOUT) -> None:  # fmt: skip
+    def __init__(self, app: ASGIApp, *, max_body: int | None = None,
+                 timeout: float | None = None) -> None:  # fmt: skip
         self.app = app
         self.max_body = max_body
         self.timeout = timeout
@@ -81,9 +82,10 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        max_body = MAX_BODY if self.max_body is None else self.max_body
         declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
-        too_large = not declared.isdigit() or int(declared) > self.max_body
-        deadline = time.monotonic() + self.timeout
+        too_large = not declared.isdigit() or int(declared) > max_body
+        deadline = time.monotonic() + (BODY_TIMEOUT if self.timeout is None else self.timeout)
         received = 0
         complete = False
 
@@ -98,7 +100,7 @@ class BodyLimit:
             except TimeoutError:
                 raise HTTPException(408, "too_slow") from None
             received += len(message.get("body", b""))
-            if received > self.max_body:
+            if received > max_body:
                 raise HTTPException(413, "too_large")
             complete = message["type"] != "http.request" or not message.get("more_body", False)
             return message

@@ -1,6 +1,17 @@
 """The web face as people use it: the real application under uvicorn on 127.0.0.1, driven by
 Debian's Chromium through Playwright (its own browser download cannot work here), checked by
-axe-core, with screenshots at 1280 and 390 px under tests/web/screenshots/ (not committed)."""
+axe-core, with screenshots at 1280 and 390 px under tests/web/screenshots/ (not committed).
+
+Fixtures and helpers (each on SQLite and PostgreSQL through ``db_url``):
+  ``live``: base URL of the web face serving the recorded portal calls (``web_app``);
+  ``bare_live``: base URL of the web face on an empty store (``bare_app``), a secret key set;
+  ``client``: a Starlette TestClient of ``bare_app``'s web face (no server; cookies kept);
+  ``subscriber``: (id, unsubscribe token) of r@ki.se, a subscriber of ``bare_app``'s store;
+  ``chromium``: the browser (session); ``browser_page``: a fresh page at 1280 px, English;
+  ``browser_page_sv``: the same with a Swedish browser (Accept-Language sv-SE);
+  ``axe(page)``: asserts axe-core finds no serious or critical violation (``axe_problems``
+  lists them); ``shoot(page, name)``: saves NAME-1280.png and NAME-390.png (whole pages) and
+  NAME-WIDTH-top.png (the first screen)."""
 
 from __future__ import annotations
 
@@ -15,11 +26,12 @@ import pytest
 from monitor.app.context import App
 from monitor.config import load_settings
 from monitor.web import server
-from monitor.web.app import create_app
+from monitor.web.app import create_app, running
 from tests.monitor.conftest import cli, portal  # noqa: F401  (fixtures used here)
 
 SHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = (1280, 390)
+SECRET = "test-secret-key-1234"
 
 
 @pytest.fixture
@@ -34,6 +46,42 @@ def live(web_app) -> Iterator[str]:
     """The base URL of the web face serving the recorded portal calls."""
     with server.running(server.build(create_app(web_app))) as url:
         yield url
+
+
+@pytest.fixture
+def bare_app(store, db_url, monkeypatch) -> App:
+    """An App on an empty, migrated store, with a secret key (tokens can be signed)."""
+    monkeypatch.setenv("FUNDING_MONITOR_DATABASE_URL", db_url)
+    monkeypatch.setenv("FUNDING_MONITOR_SECRET_KEY", SECRET)
+    monkeypatch.delenv("FUNDING_MONITOR_PUBLIC_URL", raising=False)
+    return App(load_settings(None))
+
+
+@pytest.fixture
+def bare_live(bare_app) -> Iterator[str]:
+    """The base URL of the web face on ``bare_app``, as ``funding-monitor web`` serves it."""
+    with running(bare_app) as url:
+        yield url
+
+
+@pytest.fixture
+def client(bare_app) -> Iterator[Any]:
+    from starlette.testclient import TestClient
+
+    with TestClient(create_app(bare_app), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def subscriber(store, bare_app) -> tuple[int, str]:
+    """(id, unsubscribe token) of an active subscriber."""
+    from monitor.digests.tokens import token_for
+    from monitor.store.subscribers import add_subscriber
+
+    row = add_subscriber(store, "email", "r@ki.se")
+    token = token_for(bare_app.settings, row)
+    assert token
+    return row.id, token
 
 
 @pytest.fixture(scope="session")
@@ -51,13 +99,22 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
-@pytest.fixture
-def browser_page(chromium) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+def _page(chromium: Any, locale: str) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def browser_page(chromium) -> Iterator[Any]:
+    yield from _page(chromium, "en-GB")
+
+
+@pytest.fixture
+def browser_page_sv(chromium) -> Iterator[Any]:
+    yield from _page(chromium, "sv-SE")
 
 
 def axe_problems(page: Any) -> list[str]:
@@ -68,6 +125,12 @@ def axe_problems(page: Any) -> list[str]:
     return [f"{v['id']} ({v['impact']}): {v['help']} at "
             f"{[n['target'] for n in v['nodes']][:3]}"
             for v in found if v["impact"] in ("serious", "critical")]  # fmt: skip
+
+
+def axe(page: Any) -> None:
+    """Fails the test when axe-core finds a serious or critical violation on the page."""
+    problems = axe_problems(page)
+    assert not problems, f"axe-core on {page.url.split('?')[0]}: " + "; ".join(problems)
 
 
 def shoot(page: Any, name: str) -> list[Path]:
