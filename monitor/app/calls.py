@@ -16,6 +16,7 @@ from monitor.store.tags import call_tags, tag_rows
 from monitor.store.views import CallView, find_call_ids, get_call, list_calls
 
 STATUSES = ("forthcoming", "open", "closed")
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,13 @@ def call_id(app: App, ref: str | int) -> int:
     """A call's number as given (whether such a call exists is the caller's to find), or the
     number of the call with that identifier (the first-listed copy); ConfigError if none has."""
     text = str(ref).strip()
-    if text.isdigit():
-        return int(text)
+    if text.isdigit() and text.isascii():
+        number = int(text[:12])
+        if len(text) > 10 or number > MAX_ID:  # ids are 32-bit: no call has such a number
+            raise ConfigError(f"no call with id {text[:30]}", hint=SEE_CALLS)
+        return number
+    if not text or len(text) > 300 or any(ord(c) < 32 for c in text):  # no identifier is so
+        raise ConfigError(f"no call with identifier {text[:60]!r}", hint=SEE_CALLS)
     ids = find_call_ids(app.store(create=False), text)
     if not ids:
         raise ConfigError(f"no call with identifier {text!r}", hint=SEE_CALLS)
@@ -105,13 +111,20 @@ class CallPage:
 def page(app: App, ref: str | int, *, now: datetime | None = None) -> CallPage:
     """A call as its page shows it: every field, its history and links, and each tag with the
     evidence that gave it (as stored when it was tagged: no model is loaded)."""
-    call = show(app, ref, now=now or app.now())
+    from monitor.app import search
+
     store = app.store(create=False)
-    rows = tag_rows(store, retired=False)
-    labels = {r.id: {"en": r.label_en, "sv": r.label_sv} for r in rows}
-    given = call_tags(store, [call.id]).get(call.id, {})
-    evidence = [Evidence(r.id, labels[r.id], given[r.id].score, given[r.id].origin,
-                         list(given[r.id].reasons)) for r in rows if r.id in given]  # fmt: skip
+    number = call_id(app, ref)
+    indexed = search.known(app, number) if now is None else None
+    if indexed is not None:  # the web face's index holds the call: no query at all
+        call, labels, given = indexed.call, indexed.labels, indexed.given
+    else:
+        call = show(app, number, now=now or app.now())
+        labels = {r.id: {"en": r.label_en, "sv": r.label_sv}
+                  for r in tag_rows(store, retired=False)}  # fmt: skip
+        given = call_tags(store, [call.id]).get(call.id, {})
+    evidence = [Evidence(tag, labels[tag], given[tag].score, given[tag].origin,
+                         list(given[tag].reasons)) for tag in labels if tag in given]  # fmt: skip
     return CallPage(call, evidence, labels)
 
 

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from monitor.app.context import App
@@ -21,8 +21,9 @@ from monitor.errors import ConfigError
 from monitor.search.index import FACETS, SORTS, Doc, Found, Index, Query
 from monitor.search.text import any_of
 from monitor.store import sources as source_store
-from monitor.store.tags import tag_rows
-from monitor.store.views import CallView, calls_stamp, list_calls
+from monitor.store.tables import CallTag
+from monitor.store.tags import call_tags, tag_rows
+from monitor.store.views import CallView, ChangeView, all_history, calls_stamp, list_calls
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ class _Kept:
         self.index: Index | None = None
         self.views: dict[int, CallView] = {}
         self.labels: dict[str, dict[str, str]] = {}  # tag id -> {"en": …, "sv": …}
+        self.given: dict[int, dict[str, CallTag]] = {}  # call id -> its tags, with evidence
+        self.history: dict[int, list[ChangeView]] = {}  # call id -> its changes
         self.stamp: tuple[object, ...] | None = None
         self.built = 0.0  # time.monotonic() of the build
         self.checked = 0.0
@@ -98,7 +101,9 @@ def _build(app: App, kept: _Kept) -> None:
         ))  # fmt: skip
     index = Index(docs, now)
     labels = {row.id: {"en": row.label_en, "sv": row.label_sv} for row in tag_rows(store)}
+    given, history = call_tags(store), all_history(store)
     kept.index, kept.views, kept.labels, kept.stamp = index, {v.id: v for v in views}, labels, stamp
+    kept.given, kept.history = given, history
     kept.built = kept.checked = time.monotonic()
     logger.info("search index built calls=%s terms=%s seconds=%.2f", index.size,
                 len(index.postings), time.perf_counter() - started)  # fmt: skip
@@ -188,6 +193,30 @@ def search(app: App, query: Query, *, lang: str = "en") -> Results:
     calls = [kept.views[i] for i in found.ids if i in kept.views]
     built = datetime.now(UTC) if kept.index is None else kept.index.now
     return Results(query, found.total, calls, facets, built)
+
+
+@dataclass(frozen=True)
+class Known:
+    """A call as the index holds it: its view with its history, its tags with their evidence,
+    and every tag's labels."""
+
+    call: CallView
+    given: dict[str, CallTag]
+    labels: dict[str, dict[str, str]]
+
+
+def known(app: App, call_id: int) -> Known | None:
+    """The call from the web face's index (as of its build, at most CHECK_EVERY seconds
+    behind the store), when one was built and has it; None otherwise (read the store)."""
+    kept = app.kept.get(_KEY)
+    if not isinstance(kept, _Kept) or kept.index is None:
+        return None
+    _current(app)  # a look at the store's fingerprint, as a search makes
+    view = kept.views.get(call_id)
+    if view is None:
+        return None
+    return Known(replace(view, changes=kept.history.get(call_id, [])),
+                 kept.given.get(call_id, {}), kept.labels)  # fmt: skip
 
 
 def export(app: App, query: Query) -> list[CallView]:

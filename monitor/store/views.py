@@ -327,13 +327,26 @@ def get_call(store: Store, call_id: int, *, now: datetime) -> CallView | None:
         if row is None:
             return None
         call, name, listed = row
-        changes = session.exec(
-            select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
-        )
-        history = [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
+        history = _history(session, call_id)
         [view] = _views(session, [(call, name, listed)], now)
         tags = _tags(session, [call_id]).get(call_id, {})
     return replace(view, changes=history, tags=tags)
+
+
+def _history(session: Any, call_id: int) -> list[ChangeView]:
+    changes = session.exec(
+        select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
+    )
+    return [ChangeView(c.kind, _required(c.at), c.old, c.new) for c in changes]
+
+
+def all_history(store: Store) -> dict[int, list[ChangeView]]:
+    """Every call's typed changes, oldest first, by call id."""
+    out: dict[int, list[ChangeView]] = {}
+    with store.session() as session:
+        for c in session.exec(select(CallChange).order_by(col(CallChange.id))):
+            out.setdefault(c.call_id, []).append(ChangeView(c.kind, _required(c.at), c.old, c.new))
+    return out
 
 
 DIGEST_CHANGES = ("deadline_changed", "budget_changed", "status_changed", "reopened")

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +20,10 @@ from monitor.web import params
 
 router = APIRouter(prefix="/api/v1", tags=["calls"])
 MAX_PER_PAGE = 100
+MAX_DAYS = search.MAX_DAYS
+Status = Literal["forthcoming", "open", "closed"]
+Sort = Literal["relevance", "deadline", "newest"]
+Language = Literal["en", "sv"]
 
 
 class Problem(BaseModel):
@@ -112,44 +117,53 @@ async def list_calls(
     request: Request,
     q: Annotated[str, Query(max_length=500, description="full text: every word must match")] = "",
     tag: Annotated[list[str], Query(description="a tag id; repeatable (any of them)")] = [],  # noqa: B006
-    status: Annotated[list[str], Query(description="forthcoming | open | closed")] = [],  # noqa: B006
+    status: Annotated[list[Status], Query(description="repeatable (any of them)")] = [],  # noqa: B006
     programme: Annotated[list[str], Query(description="a programme or funder")] = [],  # noqa: B006
     region: Annotated[list[str], Query(description="a region or country")] = [],  # noqa: B006
     source: Annotated[list[str], Query(description="a source's name")] = [],  # noqa: B006
-    deadline_from: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD")] = None,
-    deadline_to: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD")] = None,
-    within: Annotated[str | None, Query(description="closes within so many days")] = None,
-    sort: Annotated[str, Query(description="relevance | deadline | newest")] = "relevance",
-    page: Annotated[str, Query(description="from 1")] = "1",
-    per_page: Annotated[str, Query(description=f"1 to {MAX_PER_PAGE}")] = "20",
-    lang: Annotated[str, Query(description="en | sv: the language of facet labels")] = "en",
+    deadline_from: Annotated[
+        date | None,
+        Query(alias="from", description="next deadline on or after this day (not after `to`)"),
+    ] = None,
+    deadline_to: Annotated[date | None, Query(alias="to", description="… on or before")] = None,
+    within: Annotated[
+        int | None, Query(ge=0, le=MAX_DAYS, description="closes within so many days")
+    ] = None,
+    sort: Annotated[Sort, Query()] = "relevance",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 20,
+    lang: Annotated[Language, Query(description="the language of facet labels")] = "en",
 ) -> Any:
-    given = {"q": [q], "tag": tag, "status": status, "programme": programme, "region": region,
-             "source": source, "from": [deadline_from or ""], "to": [deadline_to or ""],
-             "within": [within or ""], "sort": [sort], "page": [page]}  # fmt: skip
+    given: dict[str, list[str]] = {
+             "q": [q], "tag": tag, "status": list(status), "programme": programme,
+             "region": region, "source": source,
+             "from": [deadline_from.isoformat() if deadline_from else ""],
+             "to": [deadline_to.isoformat() if deadline_to else ""],
+             "within": ["" if within is None else str(within)], "sort": [sort],
+             "page": [str(page)]}  # fmt: skip
     try:
-        size = params.whole("per_page", per_page) or 20
-        if not 1 <= size <= MAX_PER_PAGE:
-            raise ConfigError(f"per_page {size} is out of range: use 1 to {MAX_PER_PAGE}")
-        query = params.read(given, per_page=size)
-    except ConfigError as exc:
+        query = params.read(given, per_page=per_page)
+    except ConfigError as exc:  # what the schema cannot say: `from` after `to`
         return _problem(400, exc)
-    found = await run_in_threadpool(search.search, _app(request), query,
-                                    lang="sv" if lang == "sv" else "en")  # fmt: skip
+    found = await run_in_threadpool(search.search, _app(request), query, lang=lang)
     return {
-        "total": found.total, "page": query.offset // query.limit + 1, "per_page": query.limit,
+        "total": found.total, "page": page, "per_page": per_page,
         "calls": [c.to_json() for c in found.calls],
         "facets": {f: [v.__dict__ for v in vs] for f, vs in found.facets.items()},
     }  # fmt: skip
 
 
 @router.get("/calls/{ref}", response_model=CallDetail, responses=ERRORS, summary="One call")
-async def one_call(request: Request, ref: str, lang: Annotated[str, Query()] = "en") -> Any:
+async def one_call(
+    request: Request,
+    ref: Annotated[str, Path(max_length=300, description="the call's number or identifier")],
+    lang: Annotated[Language, Query(description="the language of tag labels")] = "en",
+) -> Any:
     try:
-        shown = await run_in_threadpool(calls.page, _app(request), ref[:300])
+        shown = await run_in_threadpool(calls.page, _app(request), ref)
     except ConfigError as exc:
         return _problem(404, exc)
-    language = "sv" if lang == "sv" else "en"
+    language = lang
     return {
         **shown.call.to_json(),
         "changes": [{"kind": c.kind, "at": c.at.isoformat(), "old": c.old, "new": c.new}

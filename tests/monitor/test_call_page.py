@@ -37,6 +37,20 @@ def test_the_page_has_each_tag_with_its_evidence(app, portal) -> None:
         calls.page(app, "NO-SUCH-CALL")
 
 
+def test_the_page_from_the_search_index_is_the_page_from_the_store(app, portal) -> None:
+    from monitor.app import search
+
+    ref = edctp(portal)
+    from_store = calls.page(app, ref)
+    search.refresh(app)  # now the web face's index holds the calls
+    assert search.known(app, portal[ref]) is not None
+    from_index = calls.page(app, ref)
+    assert from_index.call.to_json() == from_store.call.to_json()
+    assert from_index.evidence == from_store.evidence
+    assert [c.kind for c in from_index.call.changes] == [c.kind for c in from_store.call.changes]
+    assert from_index.call.changes  # the history is read from the store either way
+
+
 def test_feedback_is_recorded_for_the_admins(app, portal, db_url) -> None:
     ref = edctp(portal)
     wrong = calls.feedback(app, ref, "wrong-tag", tag="global-health-lmic")
