@@ -1,5 +1,7 @@
-"""Signed unsubscribe tokens (itsdangerous): the subscriber's id and nonce, signed with
-FUNDING_MONITOR_SECRET_KEY. Rotating a subscriber's nonce revokes its old tokens."""
+"""Signed subscriber tokens (itsdangerous): the subscriber's id and nonce, signed with
+FUNDING_MONITOR_SECRET_KEY, one salt per use: unsubscribe links, and the links of a digest to
+the subscriber's own pages (preferences, the web copy of a digest, 👍/👎 on a call).
+Rotating a subscriber's nonce revokes every token it had."""
 
 from __future__ import annotations
 
@@ -14,19 +16,46 @@ from monitor.store.db import Store
 from monitor.store.tables import Subscriber
 
 SALT = "funding-monitor/unsubscribe"
+PAGES_SALT = "funding-monitor/subscriber-pages"
 
 
-def _serializer(settings: Settings) -> URLSafeSerializer | None:
+def _serializer(settings: Settings, salt: str = SALT) -> URLSafeSerializer | None:
     key = settings.secret_key.get_secret_value()
-    return URLSafeSerializer(key, salt=SALT) if key else None
+    return URLSafeSerializer(key, salt=salt) if key else None
 
 
-def token_for(settings: Settings, subscriber: Subscriber) -> str | None:
-    """The subscriber's unsubscribe token, or None when no secret key is set."""
-    serializer = _serializer(settings)
+def token_for(settings: Settings, subscriber: Subscriber, salt: str = SALT) -> str | None:
+    """The subscriber's unsubscribe token (or, by ``salt``, another use's), or None when no
+    secret key is set."""
+    serializer = _serializer(settings, salt)
     if serializer is None:
         return None
     return str(serializer.dumps([subscriber.id, subscriber.token_nonce]))
+
+
+def page_url(settings: Settings, subscriber: Subscriber, path: str, **query: object) -> str:
+    """PUBLIC_URL + ``path`` with the subscriber's pages token (and ``query``), e.g.
+    ``page_url(s, sub, "/preferences")``, ``page_url(s, sub, "/feedback", call=12, vote="up")``;
+    "" when PUBLIC_URL or SECRET_KEY is not set (the digest then leaves the link out)."""
+    from urllib.parse import urlencode
+
+    token = token_for(settings, subscriber, PAGES_SALT)
+    if not token or not settings.public_url:
+        return ""
+    return f"{settings.public_url.rstrip('/')}{path}?{urlencode({'token': token, **query})}"
+
+
+def subscriber_of(store: Store, settings: Settings, token: str) -> Subscriber:
+    """The subscriber whose pages token this is; ConfigError when it is not one we signed,
+    was revoked, or its subscriber is gone."""
+    subscriber_id, nonce = read_token(settings, token, PAGES_SALT)
+    try:
+        row = subscriber_store.get_subscriber(store, subscriber_id)
+    except ConfigError:
+        raise ConfigError("this link's subscription no longer exists") from None
+    if row.token_nonce != nonce:
+        raise ConfigError("this link was revoked: ask for a new one")
+    return row
 
 
 def unsubscribe_url(settings: Settings, subscriber: Subscriber) -> str:
@@ -37,9 +66,9 @@ def unsubscribe_url(settings: Settings, subscriber: Subscriber) -> str:
     return f"{settings.public_url.rstrip('/')}/unsubscribe?token={token}"
 
 
-def read_token(settings: Settings, token: str) -> tuple[int, str]:
+def read_token(settings: Settings, token: str, salt: str = SALT) -> tuple[int, str]:
     """(subscriber id, nonce) from a token; ConfigError if it is not one we signed."""
-    serializer = _serializer(settings)
+    serializer = _serializer(settings, salt)
     if serializer is None:
         raise ConfigError("no FUNDING_MONITOR_SECRET_KEY is set, so no token can be checked")
     token = token.strip().rpartition("token=")[2]  # a whole link is accepted too
@@ -47,7 +76,8 @@ def read_token(settings: Settings, token: str) -> tuple[int, str]:
         value = serializer.loads(token)
     except BadData:
         raise ConfigError(
-            "this unsubscribe token is not valid (altered, truncated, or signed with another key)",
+            f"this {'unsubscribe ' if salt == SALT else ''}token is not valid (altered, "
+            "truncated, or signed with another key)",
             hint="Copy the whole link from the email; or remove the subscriber with "
             "`funding-monitor subscribers remove`.",
         ) from None
