@@ -7,8 +7,12 @@ What a page module uses from here:
   ``language_of(request)`` "en" or "sv" (``?lang=`` switch, kept in a cookie, then
       Accept-Language, then English);
   ``render(request, template, context, status=200)`` a page: the context gets ``t`` (the
-      language's texts), ``lang``, ``csrf_field`` and ``csrf_token`` (every POST form carries
-      them), ``switch_href`` (this page in the other language) and ``path``;
+      language's texts: ``t(key, **values)``), ``lang`` and ``other_lang``, ``words`` (the
+      digests' ``notifications.wording.Words`` of the language and TIMEZONE: ``words.when(at)``,
+      ``words.day(at)``, ``words.money(amount, currency)``), ``csrf_field`` and ``csrf_token``
+      (every POST form carries them: ``<input type="hidden" name="{{ csrf_field }}" value="{{
+      csrf_token }}">``), ``switch_href`` (this page in the other language), ``path`` and
+      ``public_url`` (PUBLIC_URL without its final slash, or "");
   ``not_found(request)`` the 404 page;
   ``HTTPException(status, key)`` (fastapi's) with a text key as detail ("forbidden_form",
       "too_large"…) becomes the error page saying that text in the reader's language; any other
@@ -41,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from monitor.app.context import App
 from monitor.web import csrf, i18n
 from monitor.web.security import BodyLimit, SecureHeaders
+from notifications.wording import Words
 
 if TYPE_CHECKING:
     import uvicorn
@@ -170,7 +175,9 @@ def render(
         "t": i18n.texts(lang), "lang": lang, "path": request.url.path,
         "switch_href": i18n.switch_href(request, lang),
         "other_lang": "sv" if lang == "en" else "en",
+        "words": Words(lang, app_of(request).settings.timezone),
         "csrf_field": csrf.FIELD, "csrf_token": csrf.token(request),
+        "public_url": request.app.state.public_url,
         **context,
     }  # fmt: skip
     response = HTMLResponse(TEMPLATES.get_template(template).render(values), status_code=status)

@@ -57,3 +57,19 @@ def test_a_broken_link_says_so_in_the_browser(bare_live, browser_page, subscribe
     assert page.get_by_role("alert").inner_text().startswith("This unsubscribe link is not valid")
     axe(page)
     shoot(page, "unsubscribe-invalid")
+
+
+def test_the_keyboard_alone_unsubscribes(bare_live, browser_page, subscriber, store) -> None:
+    page = browser_page
+    number, token = subscriber
+    page.goto(f"{bare_live}/unsubscribe?token={token}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+    assert page.evaluate("document.activeElement.textContent") == "Unsubscribe"
+    page.keyboard.press("Enter")
+    page.get_by_role("status").wait_for()
+    assert not get_subscriber(store, number).active
