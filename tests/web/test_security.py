@@ -77,7 +77,9 @@ def test_hsts_and_secure_cookies_only_under_https(bare_app) -> None:
     with TestClient(web, base_url="https://testserver") as tls:
         answer = tls.get("/unsubscribe", params={"token": "t", "lang": "sv"})
     assert answer.headers["strict-transport-security"].startswith("max-age=31536000")
-    assert all("Secure" in c for c in answer.headers.get_list("set-cookie"))
+    cookies = answer.headers.get_list("set-cookie")
+    assert sorted(c.split("=")[0] for c in cookies) == ["__Host-csrf", "lang"]
+    assert all("Secure" in c and "Path=/" in c for c in cookies)
     # behind a proxy that ends TLS: a https PUBLIC_URL is enough
     proxied = bare_app.settings.model_copy(update={"public_url": "https://monitor.example.org"})
     bare_app.settings = proxied
@@ -85,6 +87,21 @@ def test_hsts_and_secure_cookies_only_under_https(bare_app) -> None:
         answer = behind.get("/unsubscribe", params={"token": "t"})
     assert "strict-transport-security" in answer.headers
     assert all("Secure" in c for c in answer.headers.get_list("set-cookie"))
+
+
+def test_under_https_a_token_planted_by_a_sibling_site_is_refused(bare_app, subscriber, store):
+    """A *.ki.se neighbour can set a ``csrf`` cookie for the whole domain, never a
+    ``__Host-`` one: under https only the latter counts."""
+    number, token = subscriber
+    with TestClient(create_app(bare_app), base_url="https://testserver") as tls:
+        planted = "p" * 43
+        tls.cookies.set("csrf", planted)
+        forged = tls.post("/unsubscribe", params={"token": token}, data={"csrf_token": planted})
+        assert forged.status_code == 403 and get_subscriber(store, number).active
+        real = _form_token(tls.get("/unsubscribe", params={"token": token}).text)
+        assert real != planted and tls.cookies["__Host-csrf"] == real
+        done = tls.post("/unsubscribe", params={"token": token}, data={"csrf_token": real})
+    assert done.status_code == 200 and not get_subscriber(store, number).active
 
 
 def _form_token(page: str) -> str:
