@@ -335,3 +335,21 @@ class Feedback(SQLModel, table=True):
     subscriber_id: int | None = _ref("subscriber.id", required=False)
     at: datetime | None = _when(nullable=False, index=True)
     status: str = Field(default="new", max_length=10, index=True)
+
+
+class EmailLink(SQLModel, table=True):
+    """A single-use link sent by email: ``confirm`` (double opt-in of a new subscription, with
+    the filters it asked for) or ``sign-in`` (to one's preferences). Only a hash of the token
+    is kept; a link is good once, until ``expires_at``."""
+
+    __tablename__ = "email_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=10)  # confirm | sign-in
+    address: str = Field(sa_column=Column(Text, nullable=False, index=True))
+    subscriber_id: int | None = _ref("subscriber.id", required=False)
+    wanted: dict[str, Any] = _json(dict)  # a confirm link's filters and language
+    created_at: datetime | None = _when(nullable=False, index=True)
+    expires_at: datetime | None = _when(nullable=False)
+    used_at: datetime | None = _when()

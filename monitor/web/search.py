@@ -102,7 +102,11 @@ def _chosen_first(values: list[search.Facet]) -> list[search.Facet]:
 
 
 def _has(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
+    """Whether the web face serves ``path`` (the subscription pages may be left out)."""
+    from starlette.routing import Match
+
+    scope = {"type": "http", "path": path, "method": "GET"}
+    return any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes)
 
 
 async def _everything(request: Request) -> tuple[search.Query, list[Any]]:

@@ -1,0 +1,170 @@
+"""Researchers subscribing themselves, by email and without a password: an address asks, a
+single-use link arrives (a confirmation for a new subscription, double opt-in; a sign-in link
+for a known one), and opening it leads to one's preferences.
+
+The answer to asking is the same whether or not an address is known (no one learns who is
+subscribed), and at most ``PER_HOUR`` links go to one address in an hour; what happened is in
+the log. A link works once, until it expires."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from monitor.app import subscribers
+from monitor.app.context import App
+from monitor.errors import ConfigError
+from monitor.redaction import redact
+from monitor.store import email_links
+from monitor.store import subscribers as subscriber_store
+from monitor.store.tables import Subscriber
+from notifications.errors import DeliveryError
+from notifications.registry import destination
+
+logger = logging.getLogger(__name__)
+
+PER_HOUR = 3  # links to one address in an hour
+LIFETIME = {"confirm": timedelta(hours=48), "sign-in": timedelta(hours=1)}
+PAGE = {"confirm": "/confirm", "sign-in": "/sign-in"}
+EXPIRED = ConfigError("this link does not work any more: it was used already, or it expired",
+                      hint="Ask for a new one on the subscribe page.")  # fmt: skip
+
+
+def checked_address(address: str) -> str:
+    """The address, normalised (lower case: one person, however they type it); ConfigError
+    saying what is wrong with it."""
+    try:
+        return destination("email").check(address.strip()[:320]).lower()
+    except DeliveryError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def ask(app: App, address: str, *, base_url: str, language: str = "en",
+        wanted: Mapping[str, Sequence[str]] | None = None) -> str:  # fmt: skip
+    """Send ``address`` its link: a sign-in link if it is subscribed, else a confirmation of a
+    new subscription with ``wanted`` filters. Returns the normalised address; raises only for
+    an address that is not one (the same answer otherwise, sent or not)."""
+    address = checked_address(address)
+    store = app.store()
+    now = app.now()
+    if email_links.sent_since(store, address, now - timedelta(hours=1)) >= PER_HOUR:
+        logger.warning("subscription link not sent: %s links this hour already", PER_HOUR)
+        return address
+    known = _subscriber(app, address)
+    kind = "sign-in" if known is not None and known.active else "confirm"
+    token = email_links.make_link(
+        store, kind, address, now, LIFETIME[kind],
+        subscriber_id=known.id if known else None,
+        wanted={"filters": {k: list(v) for k, v in (wanted or {}).items()},
+                "language": language},
+    )  # fmt: skip
+    link = f"{(app.settings.public_url or base_url).rstrip('/')}{PAGE[kind]}?token={token}"
+    _send(app, kind, link, address, language if known is None else known.language)
+    return address
+
+
+def _subscriber(app: App, address: str) -> Subscriber | None:
+    try:
+        row = subscriber_store.get_subscriber(app.store(), address)
+    except ConfigError:
+        return None
+    return row if row.kind == "email" else None
+
+
+def _send(app: App, kind: str, link: str, address: str, language: str) -> None:
+    from notifications.channel import Clients
+    from notifications.sign_in import link_message
+    from notifications.smtp import open_sender
+
+    hours = int(LIFETIME[kind].total_seconds() // 3600)
+    message = link_message(kind, link, language=language if language in ("en", "sv") else "en",
+                           sender=app.settings.mail_from, to=address, hours=hours)  # fmt: skip
+    try:
+        with open_sender(app.settings, Clients()) as sender:
+            sender.deliver(address, message)
+    except DeliveryError as exc:  # the page says the same; the operator reads why here
+        logger.error("subscription link not sent kind=%s: %s", kind, redact(str(exc)))
+    else:
+        logger.info("subscription link sent kind=%s", kind)
+
+
+def valid(app: App, kind: str, token: str) -> bool:
+    """Whether a link still works (nothing changes: a mail scanner's GET spends nothing)."""
+    return email_links.peek(app.store(), token[:100], kind, app.now()) is not None
+
+
+def confirm(app: App, token: str) -> Subscriber:
+    """Spend a confirmation link: the new (or renewed) subscription. ConfigError if spent or
+    expired."""
+    link = email_links.use(app.store(), token[:100], "confirm", app.now())
+    if link is None:
+        raise EXPIRED
+    wanted: dict[str, Any] = link.wanted or {}
+    language = wanted.get("language") if wanted.get("language") in ("en", "sv") else "en"
+    filters: dict[str, Sequence[str]] = {
+        str(k): [str(x) for x in v] for k, v in (wanted.get("filters") or {}).items()
+        if k in subscribers.FILTERS and isinstance(v, list)
+    }  # fmt: skip
+    preferences = subscribers.Preferences(filters=filters, language=language)
+    known = _subscriber(app, link.address)
+    if known is not None:  # unsubscribed earlier, or asked twice: this subscription, again
+        row = subscribers.edit(app, known.id or 0, preferences, active=True)
+    else:
+        row = subscribers.add(app, "email", link.address, preferences)
+    logger.info("subscription confirmed subscriber=%s", row.id)
+    return row
+
+
+def sign_in(app: App, token: str) -> Subscriber:
+    """Spend a sign-in link: its subscriber. ConfigError if spent, expired or gone."""
+    link = email_links.use(app.store(), token[:100], "sign-in", app.now())
+    if link is None:
+        raise EXPIRED
+    known = _subscriber(app, link.address)
+    if known is None:
+        raise EXPIRED
+    return known
+
+
+def signed_in(app: App, subscriber_id: int, nonce: str) -> Subscriber | None:
+    """The subscriber a session names, while its nonce (its sign-in) still holds."""
+    try:
+        row = subscriber_store.get_subscriber(app.store(create=False), subscriber_id)
+    except ConfigError:
+        return None
+    return row if row.token_nonce == nonce and row.kind == "email" else None
+
+
+def from_link(app: App, token: str) -> Subscriber:
+    """The subscriber of a digest's link to their pages; ConfigError if it is not valid."""
+    from monitor.digests.tokens import subscriber_of
+
+    return subscriber_of(app.store(create=False), app.settings, token[:300])
+
+
+def save(app: App, subscriber_id: int, wanted: subscribers.Preferences) -> Subscriber:
+    """New preferences (the filters given replace the old; an empty one is cleared)."""
+    cleared = [name for name in subscribers.FILTERS if not wanted.filters.get(name)]
+    if wanted.min_days in (None, 0):
+        cleared.append("min_days")
+    change = subscribers.Preferences(
+        filters={k: v for k, v in wanted.filters.items() if v}, clear=cleared,
+        min_days=wanted.min_days or None, frequency=wanted.frequency, language=wanted.language,
+    )  # fmt: skip
+    return subscribers.edit(app, subscriber_id, change, active=True)
+
+
+def leave(app: App, subscriber_id: int) -> Subscriber:
+    """Unsubscribe from the preferences page; every link and session of theirs stops working."""
+    from datetime import UTC, datetime
+
+    from monitor.store.subscribers import new_nonce
+
+    row = subscriber_store.update_subscriber(
+        app.store(create=False), subscriber_id, active=False,
+        unsubscribed_at=datetime.now(UTC), token_nonce=new_nonce(),
+    )  # fmt: skip
+    logger.info("unsubscribed subscriber=%s via=preferences", row.id)
+    return row
