@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 PAGES = ("monitor.web.search", "monitor.web.call", "monitor.web.api", "monitor.web.docs",
-         "monitor.web.unsubscribe", "monitor.web.subscribe")  # fmt: skip
+         "monitor.web.unsubscribe", "monitor.web.subscribe", "monitor.web.feedback")  # fmt: skip
 DB_WAIT = 5.0  # seconds a page waits for a database lock before it says "try again"
 STATUS_TEXTS = {400: "bad_request", 404: "not_found", 405: "not_allowed", 408: "too_slow",
                 413: "too_large", 500: "failed", 503: "busy"}  # fmt: skip

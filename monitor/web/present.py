@@ -116,6 +116,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "listed_heading": "Where it is listed",
         "dates_from": "dates from {source}",
         "history_heading": "What changed, and when",
+        "vote_heading": "Your word on a call",
+        "vote_ask_up": "Was this call useful to you? One press records it for the admins, "
+        "who tune what the digests bring.",
+        "vote_ask_down": "Was this call not for you? One press records it for the admins, "
+        "who tune what the digests bring.",
+        "vote_button_up": "👍 Yes, useful",
+        "vote_button_down": "👎 Not for me",
+        "vote_thanks_up": "Thank you: recorded as useful.",
+        "vote_thanks_down": "Thank you: recorded as not for you.",
         "nav_subscribe": "Get calls by email",
         "nav_preferences": "My preferences",
         "subscribe_title": "Get calls by email",
@@ -267,6 +276,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "listed_heading": "Var den listas",
         "dates_from": "datum från {source}",
         "history_heading": "Vad som ändrats, och när",
+        "vote_heading": "Ditt omdöme om en utlysning",
+        "vote_ask_up": "Var utlysningen användbar för dig? Ett tryck sparar det åt "
+        "administratörerna, som finjusterar vad sammanställningarna tar med.",
+        "vote_ask_down": "Var utlysningen inte något för dig? Ett tryck sparar det åt "
+        "administratörerna, som finjusterar vad sammanställningarna tar med.",
+        "vote_button_up": "👍 Ja, användbar",
+        "vote_button_down": "👎 Inte för mig",
+        "vote_thanks_up": "Tack! Sparat som användbar.",
+        "vote_thanks_down": "Tack! Sparat som inte för dig.",
         "nav_subscribe": "Få utlysningar via e-post",
         "nav_preferences": "Mina inställningar",
         "subscribe_title": "Få utlysningar via e-post",

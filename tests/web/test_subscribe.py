@@ -124,3 +124,34 @@ def test_a_wrong_address_is_said_at_the_field(site, browser_page) -> None:
     assert page.get_by_role("alert").is_visible()
     assert page.get_by_label("Your email address").get_attribute("aria-invalid") == "true"
     assert axe_problems(page) == []
+
+
+def test_a_vote_from_a_digest_is_recorded_by_its_button_only(site, browser_page, db_url,
+                                                             portal) -> None:  # fmt: skip
+    from urllib.parse import urlsplit
+
+    from monitor.digests.tokens import page_url
+    from monitor.store.feedback import list_feedback
+
+    store = open_store(db_url)
+    who = subscriber_store.add_subscriber(store, "email", "voter@ki.se")
+    settings = load_settings(None).model_copy(update={"public_url": site})
+    call = next(i for ident, i in portal.items() if "EDCTP3" in ident)
+    page = browser_page
+    link = page_url(settings, who, "/feedback", call=call, vote="down")
+    assert urlsplit(link).netloc == urlsplit(site).netloc
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Your word on a call"
+    assert list_feedback(store) == []  # opening the link records nothing
+    assert axe_problems(page) == []
+    shoot(page, "vote")
+    page.get_by_role("button", name="👎 Not for me").click()
+    page.wait_for_selector("[role=status]")
+    page.goto(page_url(settings, who, "/feedback", call=call, vote="up"))
+    page.get_by_role("button", name="👍 Yes, useful").click()
+    page.wait_for_selector("[role=status]")
+    stored = list_feedback(store)
+    assert [(f.call_id, f.kind, f.via, f.subscriber_id) for f in stored] == [
+        (call, "up", "digest", who.id)]  # fmt: skip
+    page.goto(site + f"/feedback?token=forged&call={call}&vote=up")
+    assert page.locator("h1").inner_text() == "This link does not work any more"
