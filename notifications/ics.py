@@ -40,8 +40,19 @@ def call_calendar(call_id: int, title: str, identifier: str, url: str,
                       for at in dict.fromkeys(deadlines)])  # fmt: skip
 
 
-def _calendar(events: Sequence[bytes]) -> bytes | None:
-    if not events:
+def calls_calendar(calls: Sequence[tuple[int, str, str, str, Sequence[datetime]]],
+                   stamp: datetime, language: str, domain: str = "funding-monitor") -> bytes:  # fmt: skip
+    """A calendar feed: every deadline of ``calls`` ((id, title, identifier, url, deadlines)),
+    the same events and UIDs as a digest's; a valid, empty calendar when there are none (a
+    subscribed feed must always answer with one)."""
+    events = [_event(call_id, title, identifier, url, at, stamp, language, domain)
+              for call_id, title, identifier, url, deadlines in calls
+              for at in dict.fromkeys(deadlines)]  # fmt: skip
+    return _calendar(events, empty=True) or b""
+
+
+def _calendar(events: Sequence[bytes], *, empty: bool = False) -> bytes | None:
+    if not events and not empty:
         return None
     head = (
         b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + PRODID.encode() + b"\r\nMETHOD:PUBLISH\r\n"
