@@ -40,8 +40,12 @@ def call_calendar(call_id: int, title: str, identifier: str, url: str,
                       for at in dict.fromkeys(deadlines)])  # fmt: skip
 
 
-def calls_calendar(calls: Sequence[tuple[int, str, str, str, Sequence[datetime]]],
-                   stamp: datetime, language: str, domain: str = "funding-monitor") -> bytes:  # fmt: skip
+def calls_calendar(
+    calls: Sequence[tuple[int, str, str, str, Sequence[datetime]]],
+    stamp: datetime,
+    language: str,
+    domain: str = "funding-monitor",
+) -> bytes:
     """A calendar feed: every deadline of ``calls`` ((id, title, identifier, url, deadlines)),
     the same events and UIDs as a digest's; a valid, empty calendar when there are none (a
     subscribed feed must always answer with one)."""
