@@ -157,14 +157,53 @@ def save(app: App, subscriber_id: int, wanted: subscribers.Preferences) -> Subsc
 
 
 def leave(app: App, subscriber_id: int) -> Subscriber:
-    """Unsubscribe from the preferences page; every link and session of theirs stops working."""
+    """Unsubscribe from the preferences page (this browser is signed out by the face)."""
     from datetime import UTC, datetime
 
-    from monitor.store.subscribers import new_nonce
-
+    # The nonce stays: the unsubscribe links of sent digests keep saying "already unsubscribed".
+    store = app.store(create=False)
     row = subscriber_store.update_subscriber(
-        app.store(create=False), subscriber_id, active=False,
-        unsubscribed_at=datetime.now(UTC), token_nonce=new_nonce(),
-    )  # fmt: skip
+        store, subscriber_id, active=False, unsubscribed_at=datetime.now(UTC)
+    )
     logger.info("unsubscribed subscriber=%s via=preferences", row.id)
     return row
+
+
+def calendar_key(app: App, subscriber_id: int, *, renew: bool = False) -> str:
+    """The secret of the subscriber's calendar feed URL (made on first ask; ``renew``: a new
+    one, and the old URL stops working)."""
+    import secrets
+
+    row = subscriber_store.get_subscriber(app.store(create=False), subscriber_id)
+    if row.calendar_key and not renew:
+        return row.calendar_key
+    key = secrets.token_urlsafe(32)
+    subscriber_store.update_subscriber(app.store(), subscriber_id, calendar_key=key)
+    return key
+
+
+def calendar(app: App, key: str, *, domain: str = "funding-monitor") -> bytes:
+    """The calendar feed of a key: the upcoming deadlines of every call sent to its
+    subscriber in a digest. ConfigError for a key that is not (or no longer) one."""
+    from datetime import datetime
+
+    from monitor.app.calls import show
+    from notifications.ics import calls_calendar
+
+    store = app.store(create=False)
+    row = subscriber_store.by_calendar_key(store, key[:64]) if len(key) >= 32 else None
+    if row is None or row.id is None:
+        raise ConfigError("no calendar at this address (it may have been renewed)")
+    now = app.now()
+    entries = []
+    for call_id in subscriber_store.announced_calls(store, row.id):
+        try:
+            call = show(app, call_id, now=now)
+        except ConfigError:
+            continue  # removed since
+        upcoming = [at for at in (datetime.fromisoformat(d["at"]) for d in call.deadlines)
+                    if at >= now]  # fmt: skip
+        if upcoming:
+            entries.append((call.id, call.title, call.identifier, call.url, upcoming))
+    return calls_calendar(entries, now, row.language if row.language in ("en", "sv") else "en",
+                          domain)  # fmt: skip

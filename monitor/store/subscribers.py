@@ -75,7 +75,7 @@ def list_subscribers(
 
 
 def update_subscriber(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
-    unknown = set(changes) - {*EDITABLE, "active", "unsubscribed_at", "token_nonce"}
+    unknown = set(changes) - {*EDITABLE, "active", "unsubscribed_at", "token_nonce", "calendar_key"}
     if unknown:
         raise ConfigError(f"cannot change {', '.join(sorted(unknown))} of a subscriber")
     with store.session() as session:
@@ -104,3 +104,22 @@ def following(store: Store, tag_id: str) -> list[Subscriber]:
     """Active subscribers whose filter names ``tag_id``."""
     return [s for s in list_subscribers(store, active_only=True)
             if tag_id in s.filters.get("tags", [])]  # fmt: skip
+
+
+def by_calendar_key(store: Store, key: str) -> Subscriber | None:
+    with store.session() as session:
+        return session.exec(select(Subscriber).where(Subscriber.calendar_key == key)).first()
+
+
+def announced_calls(store: Store, subscriber_id: int) -> list[int]:
+    """The calls sent to a subscriber in a digest (new, changed or reminded), once each."""
+    from monitor.store.tables import Announcement, Delivery
+
+    with store.session() as session:
+        query = (
+            select(Announcement.call_id)
+            .join(Delivery, col(Delivery.id) == Announcement.delivery_id)
+            .where(Announcement.subscriber_id == subscriber_id, Delivery.status == "sent")
+            .distinct()
+        )
+        return sorted(int(i) for i in session.exec(query))

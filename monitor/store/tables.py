@@ -264,6 +264,8 @@ class Subscriber(SQLModel, table=True):
     reminder_days: list[int] = _json(list)
     active: bool = True
     token_nonce: str = Field(max_length=32)  # in signed unsubscribe tokens; rotate to revoke
+    # the secret of the subscriber's calendar feed URL; a new one revokes the old URL
+    calendar_key: str | None = Field(default=None, max_length=64, unique=True)
     created_at: datetime | None = _when(nullable=False)
     unsubscribed_at: datetime | None = _when()
 

@@ -116,6 +116,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "listed_heading": "Where it is listed",
         "dates_from": "dates from {source}",
         "history_heading": "What changed, and when",
+        "cal_heading": "Your calendar",
+        "cal_intro": "The deadlines of every call in your digests, in your calendar: it "
+        "updates itself when a deadline moves.",
+        "cal_address": "Your calendar's address (keep it to yourself)",
+        "cal_how": "In Outlook: Add calendar → Subscribe from web. In Google Calendar: Other "
+        "calendars → From URL. Paste the address.",
+        "cal_make": "Make my calendar address",
+        "cal_renew": "Make a new address (the old one stops working)",
+        "cal_new": "Your calendar has a new address; the old one no longer works.",
         "vote_heading": "Your word on a call",
         "vote_ask_up": "Was this call useful to you? One press records it for the admins, "
         "who tune what the digests bring.",
@@ -276,6 +285,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "listed_heading": "Var den listas",
         "dates_from": "datum från {source}",
         "history_heading": "Vad som ändrats, och när",
+        "cal_heading": "Din kalender",
+        "cal_intro": "Sista ansökningsdagarna för alla utlysningar i dina sammanställningar, i "
+        "din kalender: den uppdateras själv när en sista dag flyttas.",
+        "cal_address": "Kalenderns adress (dela den inte)",
+        "cal_how": "I Outlook: Lägg till kalender → Prenumerera från webben. I Google Kalender: "
+        "Andra kalendrar → Från webbadress. Klistra in adressen.",
+        "cal_make": "Skapa min kalenderadress",
+        "cal_renew": "Skapa en ny adress (den gamla slutar fungera)",
+        "cal_new": "Kalendern har en ny adress; den gamla fungerar inte längre.",
         "vote_heading": "Ditt omdöme om en utlysning",
         "vote_ask_up": "Var utlysningen användbar för dig? Ett tryck sparar det åt "
         "administratörerna, som finjusterar vad sammanställningarna tar med.",

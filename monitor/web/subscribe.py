@@ -129,10 +129,13 @@ async def preferences(request: Request, token: str = "") -> Response:
                                                 "body": "sign_in_body", "again": True})  # fmt: skip
     lang = language_of(request)
     choices = await run_in_threadpool(_choices, request, lang)
+    base = (app_of(request).settings.public_url or str(request.base_url)).rstrip("/")
+    feed = f"{base}/calendar/{row.calendar_key}.ics" if row.calendar_key else ""
     return render(request, "preferences.html", {
-        "row": row, "choices": choices, "filters": row.filters,
+        "row": row, "choices": choices, "filters": row.filters, "feed": feed,
         "saved": request.query_params.get("saved") == "1",
         "welcome": request.query_params.get("welcome") == "1", "problem": "",
+        "new_feed": request.query_params.get("calendar") == "1",
     })  # fmt: skip
 
 
@@ -167,7 +170,7 @@ async def save(
         choices = await run_in_threadpool(_choices, request, language_of(request))
         return render(request, "preferences.html", {
             "row": row, "choices": choices, "filters": row.filters, "saved": False,
-            "welcome": False, "problem": message,
+            "welcome": False, "problem": message, "feed": "", "new_feed": False,
         }, status=400)  # fmt: skip
     return RedirectResponse("/preferences?saved=1", status_code=303)
 
@@ -182,3 +185,30 @@ async def leave(request: Request) -> Response:
     response = render(request, "message.html", {"heading": "left_heading", "body": "left_body"})
     session.end(request, response)
     return response
+
+
+@router.post("/preferences/calendar", include_in_schema=False,
+             dependencies=[Depends(csrf.check)])  # fmt: skip
+async def new_calendar(request: Request) -> Response:
+    """Make the calendar address (or a new one: the old stops working)."""
+    row = await run_in_threadpool(_signed_in, request)
+    if row is None:
+        return RedirectResponse("/preferences", status_code=303)
+    await run_in_threadpool(subscriptions.calendar_key, app_of(request), row.id, renew=True)
+    return RedirectResponse("/preferences?calendar=1#h-calendar", status_code=303)
+
+
+@router.get("/calendar/{key}.ics", include_in_schema=False)
+async def calendar_feed(request: Request, key: str) -> Response:
+    """The subscriber's deadlines as a calendar feed, for Outlook or Google Calendar."""
+    from urllib.parse import urlsplit
+
+    app = app_of(request)
+    domain = urlsplit(app.settings.public_url or str(request.base_url)).hostname or "localhost"
+    try:
+        body = await run_in_threadpool(subscriptions.calendar, app, key, domain=domain)
+    except ConfigError:
+        return Response("no calendar at this address\n", status_code=404,
+                        media_type="text/plain; charset=utf-8")  # fmt: skip
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"cache-control": "private, max-age=900"})  # fmt: skip

@@ -155,3 +155,53 @@ def test_a_vote_from_a_digest_is_recorded_by_its_button_only(site, browser_page,
         (call, "up", "digest", who.id)]  # fmt: skip
     page.goto(site + f"/feedback?token=forged&call={call}&vote=up")
     assert page.locator("h1").inner_text() == "This link does not work any more"
+
+
+def test_my_calendar_has_the_deadlines_of_my_digests_calls(site, browser_page, db_url) -> None:
+    from datetime import UTC, datetime
+
+    import httpx
+    from icalendar import Calendar
+
+    from monitor.digests.tokens import page_url
+    from monitor.store import sources as source_store
+    from monitor.store.calls import upsert_calls
+    from monitor.store.tables import Announcement, Delivery
+    from monitor.store.views import find_call_ids
+    from sources.records import CallRecord, Deadline
+
+    store = open_store(db_url)
+    who = subscriber_store.add_subscriber(store, "email", "cal@ki.se")
+    source = source_store.add_source(store, "cal", "feed", "http://127.0.0.1:9/f.xml", {})
+    when = datetime(2031, 5, 6, 15, tzinfo=UTC)
+    upsert_calls(store, source.id or 0, [
+        CallRecord("a", "SENT-1", "Sent to her", "https://example.org/a", "F", "P", "open",
+                   deadlines=(Deadline(when, "2031-05-06"),)),
+        CallRecord("b", "NOT-SENT-1", "Not sent", "https://example.org/b", "F", "P", "open",
+                   deadlines=(Deadline(when, "2031-05-06"),)),
+    ], datetime.now(UTC))  # fmt: skip
+    [sent] = find_call_ids(store, "SENT-1")  # the call sent to her in a digest
+    with store.session() as session:
+        delivery = Delivery(subscriber_id=who.id, period="2031-W18", status="sent",
+                            planned_at=datetime.now(UTC), sent_at=datetime.now(UTC))  # fmt: skip
+        session.add(delivery)
+        session.flush()
+        session.add(Announcement(subscriber_id=who.id, call_id=sent, key="new",
+                                 delivery_id=delivery.id, part="new"))  # fmt: skip
+    settings = load_settings(None).model_copy(update={"public_url": site})
+    page = browser_page
+    page.goto(page_url(settings, who, "/preferences"))  # a digest's link signs her in
+    page.wait_for_url(re.compile(r"/preferences$"))
+    page.get_by_role("button", name="Make my calendar address").click()
+    page.wait_for_selector("#feed")
+    feed = page.locator("#feed").input_value()
+    answer = httpx.get(feed)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(answer.content).walk("VEVENT")
+    assert [str(e["description"]) for e in events] == ["SENT-1"]
+    assert events[0].decoded("dtend") == when
+    assert axe_problems(page) == []
+    page.get_by_role("button", name=re.compile("Make a new address")).click()
+    page.wait_for_selector("[role=status]")
+    assert httpx.get(feed).status_code == 404  # the old address stopped working
+    assert httpx.get(page.locator("#feed").input_value()).status_code == 200
