@@ -104,7 +104,7 @@ def test_the_keyboard_alone_reaches_the_search_and_the_results(live, browser_pag
 def test_a_call_page_at_390_px_has_no_sideways_scroll(live, browser_page, portal) -> None:
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 800})
-    for path in ("/", f"/calls/{next(iter(portal.values()))}"):
+    for path in ("/", f"/calls/{next(iter(portal.values()))}", "/subscribe", "/preferences"):
         page.goto(live + path)
         wide = page.evaluate("document.documentElement.scrollWidth")
         assert wide <= 390, (path, wide)
