@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -40,6 +41,7 @@ class Item:
     opens: datetime | None = None
     changes: tuple[Change, ...] = ()
     stages: tuple[int, ...] = ()  # a two-stage call's stage of each deadline; else empty
+    summary: str = ""  # one line of the call's summary (see ``summary_line``)
 
     @property
     def next_deadline(self) -> datetime | None:
@@ -91,7 +93,10 @@ class Digest:
     reminder_days: tuple[int, ...] = (28, 7)
     tag_labels: Mapping[str, str] = field(default_factory=dict)  # tag id -> label in language
     unsubscribe_url: str = ""
-    manage_hint: str = ""  # how to change the subscription, e.g. a command or a page
+    preferences_url: str = ""  # the subscriber's preferences page; "": ask the admins
+    web_url: str = ""  # this digest's copy on the web ("view in browser"); "": none
+    # call id -> (👍 link, 👎 link), the subscriber's own; a call without any has no votes
+    votes: Mapping[int, tuple[str, str]] = field(default_factory=dict)
     reference: str = ""  # the ledger's id of this delivery, shown in the footer
 
     @property
@@ -118,3 +123,25 @@ class Notice:
     reason: str
     since: datetime | None = None
     reference: str = ""
+
+
+SUMMARY_LIMIT = 160  # characters of a call's summary shown under its title
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-ZÅÄÖ0-9\"'(])")
+
+
+def summary_line(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """The first sentence of ``text`` on one line when it fits in ``limit`` characters, else
+    its first ``limit`` characters cut at a word, with "…"; "" for no text."""
+    line = " ".join(text.split())
+    for end in _SENTENCE_END.finditer(line):
+        if end.end() > limit:
+            break
+        if end.end() >= 20:  # "e.g." or "Cluster 1." alone is no sentence
+            return line[: end.end()]
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–") + "…"

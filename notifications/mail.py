@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import binascii
 import secrets
+from dataclasses import replace
 from datetime import datetime
 from email.header import Header
 from email.message import Message
@@ -57,10 +58,13 @@ _NOTICE = _TEXT_ENV.get_template("notice.txt")
 # A run renders the same call for thousands of subscribers: each call's block is rendered once
 # per language and part, and the digests are assembled from those blocks (3x faster rendering
 # in bench/digest.py). Bounded: about twice the blocks of that run (2,258), a few MB at most.
+# The subscriber's own links (👍/👎) are added around the block, so that it stays shared.
 @lru_cache(maxsize=4096)
-def _fragment(html: bool, item: Item, language: str, timezone: str, labels: str) -> str:
+def _fragment(
+    html: bool, item: Item, language: str, timezone: str, labels: str, as_of: datetime
+) -> str:
     template = _ITEM_HTML if html else _ITEM_TEXT
-    text = template.render(item=item, w=Words(language, timezone), labels=labels)
+    text = template.render(item=item, w=Words(language, timezone), labels=labels, as_of=as_of)
     # HTML in few lines: every SMTP hop handles a message line by line (the text stays as is)
     return _packed(text.splitlines()) if html else text
 
@@ -91,7 +95,7 @@ def check_address(address: str) -> str:
 
 def _context(digest: Digest) -> dict[str, object]:
     words = Words(digest.language, digest.timezone)
-    parts = [(name, sections) for name, sections in
+    parts = [(name, sections, sum(len(s.items) for s in sections)) for name, sections in
              (("new", digest.new), ("changed", digest.changed), ("reminders", digest.reminders))
              if sections]  # fmt: skip
 
@@ -103,13 +107,31 @@ def _context(digest: Digest) -> dict[str, object]:
 
 def _items(digest: Digest, section: Section, html: bool) -> str:
     """A section's calls, each block rendered once per run and language and joined here
-    (a Jinja loop over thousands of digests' items cost more than the blocks themselves)."""
-    separator = "\n"
-    return separator + separator.join(
-        _fragment(html, item, digest.language, digest.timezone,
-                  ", ".join(digest.label(t) for t in item.tags))
-        for item in section.items
-    )  # fmt: skip
+    (a Jinja loop over thousands of digests' items cost more than the blocks themselves),
+    each with the subscriber's 👍/👎 links."""
+    words = Words(digest.language, digest.timezone)
+    blocks = []
+    for item in section.items:
+        block = _fragment(html, item, digest.language, digest.timezone,
+                          ", ".join(digest.label(t) for t in item.tags), digest.as_of)  # fmt: skip
+        up, down = _votes(digest, item)
+        if html:
+            votes = Markup('<p class="votes">{} <a href="{}">{}</a> <a href="{}">{}</a></p>'
+                           ).format(words("vote_ask"), up, words("vote_up"), down,
+                                    words("vote_down")) if up else ""  # fmt: skip
+            block = f'<div class="call">\n{block}\n{votes}{chr(10) if votes else ""}</div>'
+        elif up:
+            block += f"  {words('vote_up')}: {up}\n  {words('vote_down')}: {down}\n"
+        blocks.append(block)
+    return "\n" + "\n".join(blocks)
+
+
+def _votes(digest: Digest, item: Item) -> tuple[str, str]:
+    """The subscriber's 👍 and 👎 links for ``item``, or ("", "") when it has none (both
+    must be web links)."""
+    up, down = digest.votes.get(item.call_id, ("", ""))
+    web = all(url.startswith(("https://", "http://")) for url in (up, down))
+    return (up, down) if web else ("", "")
 
 
 def render_text(digest: Digest) -> str:
@@ -125,6 +147,12 @@ def render_html(digest: Digest, *, has_calendar: bool = True) -> str:
         return Markup(_items(digest, section, html=True))  # noqa: S704
 
     return _HTML.render(_context(digest), items=items, has_calendar=has_calendar)
+
+
+def web_copy(digest: Digest) -> str:
+    """The digest as its web copy shows it (the page "view in browser" opens): the email's
+    HTML, without a link to itself or the attachment's name."""
+    return render_html(replace(digest, web_url=""), has_calendar=False)
 
 
 def _header(value: str) -> str | Header:
@@ -190,7 +218,7 @@ def digest_message(
         attachment = _part("text", "calendar", calendar, method="PUBLISH")
         attachment.add_header("Content-Disposition", "attachment", filename="deadlines.ics")
         message = MIMEMultipart("mixed", _boundary(), [body, attachment], policy=POLICY)
-    subject = words("subject", count=digest.count, period=digest.period)
+    subject = words.subject(digest.count, digest.period)
     if "MIME-Version" not in message:
         message["MIME-Version"] = "1.0"
     _headers(message, sender, recipient, subject, message_id=message_id, date=date)

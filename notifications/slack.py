@@ -10,8 +10,9 @@ zero-width spaces so a title cannot turn bold or code, and ``@channel``, ``@here
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
@@ -36,6 +37,7 @@ CHANNEL = "slack"
 MAX_BLOCKS = 50  # per message (Slack's limit)
 MAX_SECTION_TEXT = 3000  # characters per section text
 MAX_HEADER_TEXT = 150
+VOTES_ROOM = 1000  # characters of a call's section kept for the subscriber's 👍/👎 links
 _MARKS = re.compile(r"([*_~`])")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -80,7 +82,8 @@ def _link(url: str, text: str) -> str:
     if not url.startswith(("https://", "http://")):
         return escape(text)
     safe = quote(url, safe=":/?#[]@!$&'()*+,;=%~-._")  # | and > and spaces get encoded
-    return f"<{safe}|{escape(text)}>"
+    # mrkdwn reads entities inside a link too: a query's "&" is written as Slack asks
+    return f"<{safe.replace('&', '&amp;')}|{escape(text)}>"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -113,17 +116,37 @@ def safe_webhook(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname or '?'}/…" if parts.scheme else "(not a URL)"
 
 
-def _item_block(item: Item, words: Words, labels: Callable[[str], str]) -> dict[str, Any]:
-    names = ", ".join(labels(t) for t in item.tags)
-    text = _item_text(item, words.language, words.zone.key, names)
+def _item_block(item: Item, words: Words, digest: Digest) -> dict[str, Any]:
+    names = ", ".join(digest.label(t) for t in item.tags)
+    votes = _votes(digest, item, words)
+    limit = MAX_SECTION_TEXT - (VOTES_ROOM if votes else 0)
+    text = _item_text(item, words.language, words.zone.key, names, digest.as_of, limit)
+    if votes:
+        text += "\n" + votes
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def _votes(digest: Digest, item: Item, words: Words) -> str:
+    """The subscriber's 👍/👎 links for ``item`` as one mrkdwn line, or "" when it has none
+    or they would not fit in ``VOTES_ROOM``."""
+    up, down = digest.votes.get(item.call_id, ("", ""))
+    if not all(url.startswith(("https://", "http://")) for url in (up, down)):
+        return ""
+    line = (f"{escape(words('vote_ask'))} {_link(up, words('vote_up'))}   "
+            f"{_link(down, words('vote_down'))}")  # fmt: skip
+    return line if len(line) < VOTES_ROOM else ""
+
+
 @lru_cache(maxsize=4096)  # 1.1x faster rendering in bench/digest.py (1,058 texts a run)
-def _item_text(item: Item, language: str, timezone: str, labels: str) -> str:
-    """One call's mrkdwn (cached: a run puts one call in many digests)."""
+def _item_text(
+    item: Item, language: str, timezone: str, labels: str, as_of: datetime, limit: int
+) -> str:
+    """One call's mrkdwn, at most ``limit`` characters (cached: a run puts one call in many
+    digests; the subscriber's own links are added after)."""
     words = Words(language, timezone)
     lines = [f"*{_link(item.url, item.title)}*"]
+    if item.summary:
+        lines.append(escape(item.summary))
     lines += [f":warning: *{escape(words.change(c))}*" for c in item.changes]
     origin = " · ".join(
         escape(x) for x in dict.fromkeys(v for v in (item.funder, item.programme) if v)
@@ -131,13 +154,16 @@ def _item_text(item: Item, language: str, timezone: str, labels: str) -> str:
     if origin:
         lines.append(origin)
     when = words.moments(item.deadlines, item.stages) if item.deadlines else words("no_deadline")
-    detail = f"{words('deadline')}: *{escape(when)}*"
+    name = words("deadlines") if len(item.deadlines) > 1 else words("deadline")
+    detail = f"{name}: *{escape(when)}*"
+    if item.next_deadline is not None:
+        detail += f" ({escape(words.closes(item.next_deadline, as_of))})"
     if item.budget is not None:
         detail += f" · {words('budget')}: {escape(words.money(item.budget, item.currency))}"
     lines.append(detail)
     if labels:
         lines.append(f"_{escape(labels)}_")
-    return _cut("\n".join(lines), MAX_SECTION_TEXT)
+    return _cut("\n".join(lines), limit)
 
 
 def _header(text: str) -> dict[str, Any]:
@@ -148,24 +174,35 @@ def digest_blocks(digest: Digest) -> list[dict[str, Any]]:
     words = Words(digest.language, digest.timezone)
     blocks: list[dict[str, Any]] = [
         _header(words("heading")),
-        _context(escape(words("intro", count=digest.count, date=words.day(digest.as_of)))),
+        _context(escape(words.intro(digest.count, digest.as_of))),
     ]
+    if _web(digest.web_url):
+        blocks.append(_context(_link(digest.web_url, words("view_online"))))
     for name, sections in (("new", digest.new), ("changed", digest.changed),
                            ("reminders", digest.reminders)):  # fmt: skip
         if not sections:
             continue
-        blocks += [{"type": "divider"}, _header(words(name))]
+        count = sum(len(section.items) for section in sections)
+        blocks += [{"type": "divider"}, _header(words.count(name, count))]
         for section in sections:
             area = words("other") if section.area == OTHER_AREA else digest.label(section.area)
             blocks.append(_context(f"*{escape(area)}*"))
-            blocks += [_item_block(item, words, digest.label) for item in section.items]
-    footer = words("footer")
-    if digest.unsubscribe_url:
-        footer += f" {_link(digest.unsubscribe_url, words('unsubscribe'))}"
+            blocks += [_item_block(item, words, digest) for item in section.items]
+    footer = escape(words("footer"))
+    if _web(digest.preferences_url):
+        footer += f" {_link(digest.preferences_url, words('manage'))}"
+    else:
+        footer += f" {escape(words('manage_admin'))}"
+    if _web(digest.unsubscribe_url):
+        footer += f" · {_link(digest.unsubscribe_url, words('unsubscribe'))}"
     if digest.reference:
         footer += f" · {escape(words('reference', ref=digest.reference))}"
-    blocks += [{"type": "divider"}, _context(footer if digest.unsubscribe_url else escape(footer))]
+    blocks += [{"type": "divider"}, _context(footer)]
     return blocks
+
+
+def _web(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
 
 
 def _context(mrkdwn: str) -> dict[str, Any]:
@@ -178,7 +215,7 @@ def _context(mrkdwn: str) -> dict[str, Any]:
 def render_digest(digest: Digest) -> list[SlackMessage]:
     """The digest as one or more messages of at most MAX_BLOCKS blocks each."""
     words = Words(digest.language, digest.timezone)
-    text = escape(words("subject", count=digest.count, period=digest.period))
+    text = escape(words.subject(digest.count, digest.period))
     return split(text, digest_blocks(digest), words)
 
 

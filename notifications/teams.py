@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -139,16 +138,11 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def _days_left(words: Words, deadline: datetime, as_of: datetime) -> str:
-    days = (deadline.astimezone(words.zone).date() - as_of.astimezone(words.zone).date()).days
-    if days <= 0:
-        return words("closes_today")
-    return words("day_left") if days == 1 else words("days_left", days=days)
-
-
 def _item(item: Item, words: Words, digest: Digest) -> dict[str, Any]:
     """One call: its title as a link, its changes, funder and programme, the facts."""
     parts: list[dict[str, Any]] = [_text(_link(item.url, item.title), weight="Bolder")]
+    if item.summary:
+        parts.append(_text(_plain(item.summary), spacing="None"))
     parts += [_text("⚠ " + _plain(words.change(c)), color="Warning") for c in item.changes]
     origin = " · ".join(dict.fromkeys(v for v in (item.funder, item.programme) if v))
     if origin:
@@ -156,7 +150,7 @@ def _item(item: Item, words: Words, digest: Digest) -> dict[str, Any]:
     name = words("deadlines") if len(item.deadlines) > 1 else words("deadline")
     when = words.moments(item.deadlines, item.stages) if item.deadlines else words("no_deadline")
     if item.next_deadline is not None:
-        when += f" ({_days_left(words, item.next_deadline, digest.as_of)})"
+        when += f" ({words.closes(item.next_deadline, digest.as_of)})"
     facts = [{"title": name, "value": _plain(when)}]
     if item.status == "forthcoming" and item.opens:
         facts.append({"title": words("opens"), "value": _plain(words.when(item.opens))})
@@ -167,6 +161,11 @@ def _item(item: Item, words: Words, digest: Digest) -> dict[str, Any]:
         labels = ", ".join(digest.label(t) for t in item.tags)
         facts.append({"title": words("tags"), "value": _plain(labels)})
     parts.append({"type": "FactSet", "facts": facts, "spacing": "Small"})
+    up, down = digest.votes.get(item.call_id, ("", ""))
+    if all(_web(url) and len(url) <= MAX_URL for url in (up, down)):
+        parts.append(_text(f"{escape(words('vote_ask'))} {_link(up, words('vote_up'))} · "
+                           f"{_link(down, words('vote_down'))}", size="Small",
+                           spacing="Small"))  # fmt: skip
     return {"type": "Container", "items": parts, "separator": True, "spacing": "Medium"}
 
 
@@ -176,11 +175,18 @@ def _units(digest: Digest, words: Words) -> list[list[dict[str, Any]]]:
     units: list[list[dict[str, Any]]] = []
     for name, sections in (("new", digest.new), ("changed", digest.changed),
                            ("reminders", digest.reminders)):  # fmt: skip
+        count = sum(len(section.items) for section in sections)
         heading: list[dict[str, Any]] = [
-            _text(words(name), size="Medium", weight="Bolder", separator=True, spacing="Large")
+            _text(
+                escape(words.count(name, count)),
+                size="Medium",
+                weight="Bolder",
+                separator=True,
+                spacing="Large",
+            )
         ]
         if name == "reminders" and sections:
-            days = max(digest.reminder_days, default=0)
+            days = words.count("days", max(digest.reminder_days, default=0))
             heading.append(_text(escape(words("reminders_intro", days=days)), isSubtle=True))
         for section in sections:
             area = words("other") if section.area == OTHER_AREA else digest.label(section.area)
@@ -194,8 +200,10 @@ def _units(digest: Digest, words: Words) -> list[list[dict[str, Any]]]:
 
 def _footer(digest: Digest, words: Words) -> list[dict[str, Any]]:
     lines = [escape(words("footer"))]
-    if digest.manage_hint:
-        lines.append(escape(words("manage", how=_cut(digest.manage_hint, MAX_TEXT))))
+    if _web(digest.preferences_url) and len(digest.preferences_url) <= MAX_URL:
+        lines.append(_link(digest.preferences_url, words("manage")))
+    else:
+        lines.append(escape(words("manage_admin")))
     if digest.unsubscribe_url and _web(digest.unsubscribe_url):
         lines.append(_link(digest.unsubscribe_url, words("unsubscribe")))
     if digest.reference:
@@ -216,12 +224,12 @@ def render_digest(digest: Digest, *, max_bytes: int | None = None) -> list[Teams
     """The digest as Adaptive Cards of at most ``max_bytes`` (MAX_BYTES) of JSON each, at most
     MAX_CARDS of them; the calls that do not fit are counted on a last line."""
     words = Words(digest.language, digest.timezone)
-    summary = words("subject", count=digest.count, period=digest.period)
-    intro = words("intro", count=digest.count, date=words.day(digest.as_of))
-    actions = []
-    if digest.unsubscribe_url and _web(digest.unsubscribe_url):
-        actions = [{"type": "Action.OpenUrl", "title": words("unsubscribe"),
-                    "url": digest.unsubscribe_url}]  # fmt: skip
+    summary = words.subject(digest.count, digest.period)
+    intro = words.intro(digest.count, digest.as_of)
+    actions = [{"type": "Action.OpenUrl", "title": words(title), "url": url}
+               for title, url in (("view_online", digest.web_url),
+                                  ("unsubscribe", digest.unsubscribe_url))
+               if _web(url) and len(url) <= MAX_URL]  # fmt: skip
     footer = _footer(digest, words)
     units = _units(digest, words)
     # The room a card leaves for calls: its frame with the longest heading a card can have,
@@ -269,7 +277,8 @@ def _heading(words: Words, part: str) -> dict[str, Any]:
 
 
 def _more(words: Words, count: int) -> dict[str, Any]:
-    return _text(escape(words("more", count=count)), weight="Bolder", separator=True)
+    return _text(escape(words("more", more=words.count("more", count))), weight="Bolder",
+                 separator=True)  # fmt: skip
 
 
 def render_notice(notice: Notice) -> list[TeamsMessage]:

@@ -4,9 +4,12 @@ formatted for the language with Babel. Pure."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel.core import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
@@ -14,14 +17,14 @@ from notifications.digest import Change
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
-        "subject": "Funding calls: {count} for you ({period})",
+        "subject": "Funding calls: {calls} for you ({period})",
         "subject_notice": "Source {source}: {state}",
         "heading": "Funding calls for international collaboration",
-        "intro": "{count} items matching your subscription, as of {date}.",
+        "intro": "{calls} matching your subscription, as of {date}.",
         "new": "New calls",
         "changed": "Calls that changed",
         "reminders": "Deadlines coming up",
-        "reminders_intro": "Calls you follow whose deadline is within {days} days.",
+        "reminders_intro": "Calls you follow whose deadline is within {days}.",
         "other": "Other calls",
         "funder": "Funder",
         "programme": "Programme",
@@ -41,13 +44,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown": "not given",
         "footer": "You receive this because you subscribed to funding-monitor digests.",
         "unsubscribe": "Unsubscribe",
-        "manage": "To change what you receive: {how}",
+        "manage": "Change what you receive",
+        "manage_admin": "To change what you receive, ask your funding-monitor administrator.",
+        "view_online": "View in browser",
+        "vote_up": "👍 Relevant",
+        "vote_down": "👎 Not relevant",
+        "vote_ask": "Is this call for you?",
         "reference": "Reference {ref}",
         "calendar": "Deadlines as a calendar file",
         "continued": "continued ({part}/{parts})",
-        "more": "…and {count} more, too many for one message",
-        "days_left": "{days} days left",
-        "day_left": "1 day left",
+        "more": "…and {more}, too many for one message",
         "closes_today": "closes today",
         "ics_summary": "Deadline: {title}",
         "notice_unhealthy": "has turned unhealthy",
@@ -58,14 +64,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "notice_hint": "See `funding-monitor status` and `funding-monitor sources test {source}`.",
     },
     "sv": {
-        "subject": "Utlysningar: {count} för dig ({period})",
+        "subject": "Utlysningar: {calls} för dig ({period})",
         "subject_notice": "Källan {source}: {state}",
         "heading": "Utlysningar för internationellt samarbete",
-        "intro": "{count} poster som matchar din prenumeration, per {date}.",
+        "intro": "{calls} som matchar din prenumeration, per {date}.",
         "new": "Nya utlysningar",
         "changed": "Utlysningar som har ändrats",
         "reminders": "Snart sista ansökningsdag",
-        "reminders_intro": "Utlysningar du följer med sista dag inom {days} dagar.",
+        "reminders_intro": "Utlysningar du följer med sista dag inom {days}.",
         "other": "Övriga utlysningar",
         "funder": "Finansiär",
         "programme": "Program",
@@ -86,13 +92,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": "Du får detta eftersom du prenumererar på sammanställningar från "
         "funding-monitor.",
         "unsubscribe": "Avsluta prenumerationen",
-        "manage": "Så ändrar du vad du får: {how}",
+        "manage": "Ändra vad du får",
+        "manage_admin": "Vill du ändra vad du får? Fråga din administratör för funding-monitor.",
+        "view_online": "Visa i webbläsaren",
+        "vote_up": "👍 Relevant",
+        "vote_down": "👎 Inte relevant",
+        "vote_ask": "Passar utlysningen dig?",
         "reference": "Referens {ref}",
         "calendar": "Sista ansökningsdagar som kalenderfil",
         "continued": "fortsättning ({part}/{parts})",
-        "more": "…och {count} till, för många för ett meddelande",
-        "days_left": "{days} dagar kvar",
-        "day_left": "1 dag kvar",
+        "more": "…och {more} till, för många för ett meddelande",
         "closes_today": "stänger i dag",
         "ics_summary": "Sista dag: {title}",
         "notice_unhealthy": "fungerar inte längre",
@@ -101,6 +110,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "notice_reason": "Orsak",
         "notice_since": "Ur funktion sedan",
         "notice_hint": "Se `funding-monitor status` och `funding-monitor sources test {source}`.",
+    },
+}
+# Texts that say a count, by the language's plural rule (CLDR, through Babel): "one" and
+# "other" for English and Swedish alike.
+PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "en": {
+        "calls": {"one": "1 call", "other": "{n} calls"},
+        "more": {"one": "1 more call", "other": "{n} more calls"},
+        "days": {"one": "1 day", "other": "{n} days"},
+        "closes_in": {"one": "closes tomorrow", "other": "closes in {n} days"},
+        "new": {"one": "1 new call", "other": "{n} new calls"},
+        "changed": {"one": "1 call that changed", "other": "{n} calls that changed"},
+        "reminders": {"one": "1 deadline coming up", "other": "{n} deadlines coming up"},
+    },
+    "sv": {
+        "calls": {"one": "1 utlysning", "other": "{n} utlysningar"},
+        "more": {"one": "1 utlysning", "other": "{n} utlysningar"},
+        "days": {"one": "1 dag", "other": "{n} dagar"},
+        "closes_in": {"one": "stänger i morgon", "other": "stänger om {n} dagar"},
+        "new": {"one": "1 ny utlysning", "other": "{n} nya utlysningar"},
+        "changed": {
+            "one": "1 utlysning som har ändrats",
+            "other": "{n} utlysningar som har ändrats",
+        },  # fmt: skip
+        "reminders": {
+            "one": "1 sista ansökningsdag närmar sig",
+            "other": "{n} sista ansökningsdagar närmar sig",
+        },  # fmt: skip
     },
 }
 _LOCALES = {"en": "en_GB", "sv": "sv_SE"}
@@ -117,9 +154,30 @@ class Words:
         self.locale = _LOCALES[language]
         self.zone = ZoneInfo(timezone)
         self._texts = TEXTS[language]
+        self._plurals = PLURALS[language]
+        self._plural_form = _plural_rule(self.locale)
 
     def __call__(self, key: str, **values: object) -> str:
         return self._texts[key].format(**values) if values else self._texts[key]
+
+    def count(self, key: str, n: int) -> str:
+        """A count said with its noun in the right form: "1 call", "2 calls", "1 utlysning",
+        "2 utlysningar" (``PLURALS``)."""
+        forms = self._plurals[key]
+        return forms.get(self._plural_form(n), forms["other"]).format(n=n)
+
+    def subject(self, count: int, period: str) -> str:
+        """A digest's subject line (the notification text in Slack and Teams)."""
+        return self("subject", calls=self.count("calls", count), period=period)
+
+    def intro(self, count: int, as_of: datetime) -> str:
+        return self("intro", calls=self.count("calls", count), date=self.day(as_of))
+
+    def closes(self, deadline: datetime, as_of: datetime) -> str:
+        """How soon a deadline is, counted in local days from ``as_of``: "closes today",
+        "closes tomorrow", "closes in 6 days"."""
+        days = (deadline.astimezone(self.zone).date() - as_of.astimezone(self.zone).date()).days
+        return self("closes_today") if days <= 0 else self.count("closes_in", days)
 
     def when(self, at: datetime) -> str:
         """A moment with its time zone, e.g. 'Thu 17 Sep 2026, 17:00 CEST'."""
@@ -154,6 +212,11 @@ class Words:
                         for pair in (change.old, change.new))  # fmt: skip
             return self("budget_changed", old=old, new=new)
         return self(change.kind)
+
+
+@cache  # one rule per locale: parsing it costs more than a digest's use of it
+def _plural_rule(locale: str) -> Callable[[int], str]:
+    return Locale.parse(locale).plural_form  # type: ignore[no-any-return]
 
 
 # Not memoised: the mail and Slack block caches already format each call once per run (caches

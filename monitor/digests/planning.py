@@ -13,10 +13,11 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from monitor.config import Settings
-from monitor.digests.tokens import unsubscribe_url
+from monitor.digests.tokens import page_url, unsubscribe_url
 from monitor.errors import MonitorError
 from monitor.store import ledger
 from monitor.store.calls import deadline_from_json
@@ -25,7 +26,7 @@ from monitor.store.subscribers import list_subscribers
 from monitor.store.tables import Delivery, Subscriber
 from monitor.store.tags import tag_rows
 from monitor.store.views import CallView, digest_calls, digest_changes
-from notifications.digest import Change, Digest, Item
+from notifications.digest import Change, Digest, Item, summary_line
 from notifications.selection import Candidate, Criteria, Entry, Index, Pool, choose, compose
 from sources.deadlines import entry_deadlines, stage_numbers
 
@@ -89,6 +90,7 @@ def item_of(view: CallView, now: datetime) -> Item:
         currency=view.currency,
         tags=tuple(view.tags),
         opens=view.opens,
+        summary=summary_line(view.summary),
     )
 
 
@@ -316,9 +318,17 @@ def digest_of(
     now: datetime,
     period: str,
 ) -> Digest:
-    """The digest the subscriber reads, from its entries (as planned or as in the ledger)."""
+    """The digest the subscriber reads, from its entries (as planned or as in the ledger),
+    with the subscriber's own links when PUBLIC_URL and SECRET_KEY are set: preferences, 👍/👎
+    on each call and, for a delivery of the ledger, its web copy ("view in browser")."""
     language = subscriber.language
     reference = f"{delivery.id}" if delivery is not None and delivery.id else ""
+    link = partial(page_url, settings, subscriber)
+    votes = {}
+    if link("/feedback"):
+        votes = {e.call_id: (link("/feedback", call=e.call_id, vote="up"),
+                             link("/feedback", call=e.call_id, vote="down"))
+                 for e in entries}  # fmt: skip
     blank = Digest(
         language=language,
         timezone=settings.timezone,
@@ -327,7 +337,9 @@ def digest_of(
         reminder_days=tuple(subscriber.reminder_days or settings.reminder_days),
         tag_labels=taxonomy.labels[language],
         unsubscribe_url=unsubscribe_url(settings, subscriber),
-        manage_hint=f"funding-monitor subscribers edit {subscriber.id}",
+        preferences_url=link("/preferences"),
+        web_url=link(f"/digests/{reference}") if reference else "",
+        votes=votes,
         reference=reference,
     )
     followed = taxonomy.followed(subscriber.filters.get("tags", ()))

@@ -15,6 +15,15 @@ LABELS = {"global-actor": "The university as a global actor",
           "at-home": "Internationalisation at home"}  # fmt: skip
 
 
+SITE = "https://monitor.example.org"
+
+
+def votes(call_id: int) -> tuple[str, str]:
+    """The 👍/👎 links of a call, as ``monitor.digests.tokens.page_url`` writes them."""
+    return (f"{SITE}/feedback?token=pg.tok&call={call_id}&vote=up",
+            f"{SITE}/feedback?token=pg.tok&call={call_id}&vote=down")  # fmt: skip
+
+
 def item(call_id: int = 1, **changes: object) -> Item:
     base = Item(
         call_id=call_id,
@@ -53,7 +62,9 @@ def digest(*items: Item, language: str = "en", **changes: object) -> Digest:
         changed=(Section("global-actor", (moved,)),),
         tag_labels=LABELS,
         unsubscribe_url="https://monitor.example.org/unsubscribe?token=abc.def",
-        manage_hint="funding-monitor subscribers edit 7",
+        preferences_url=f"{SITE}/preferences?token=pg.tok",
+        web_url=f"{SITE}/digests/42?token=pg.tok",
+        votes={i.call_id: votes(i.call_id) for i in items},
         reference="42",
     )
     return replace(base, **changes)  # type: ignore[arg-type]

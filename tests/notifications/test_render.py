@@ -51,10 +51,11 @@ def test_a_budget_no_call_could_have_is_shown_as_unknown_in_every_format(budget:
 
 def test_text_part_in_swedish_shows_swedish_headings_around_the_calls_own_text() -> None:
     text = mail.render_text(digest(language="sv"))
-    assert "Nya utlysningar" in text and "Sista ansökningsdag: ons 2 sep. 2026, 17:00 CEST" in text
+    assert "== 1 ny utlysning ==" in text
+    assert "Sista ansökningsdag: ons 2 sep. 2026, 17:00 CEST (stänger om 67 dagar)" in text
     assert "Capacity development for clinical trials in Africa (1)" in text  # the call's own text
     assert "Sista dag flyttad: ons 2 sep. 2026, 17:00 CEST → ons 16 sep. 2026, 17:00 CEST" in text
-    assert "New calls" not in text and "Deadline" not in text
+    assert "new call" not in text and "Deadline" not in text
 
 
 def test_html_part_escapes_what_comes_from_the_world() -> None:
@@ -75,7 +76,7 @@ def test_digest_message_has_the_parts_and_headers_mail_clients_expect() -> None:
     assert parsed["Date"] == "Sat, 27 Jun 2026 12:50:00 +0000"
     assert parsed["List-Unsubscribe"] == "<https://monitor.example.org/unsubscribe?token=abc.def>"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert parsed["Subject"] == "Funding calls: 2 for you (2026-W26)"
+    assert parsed["Subject"] == "Funding calls: 2 calls for you (2026-W26)"
     assert parsed["Auto-Submitted"] == "auto-generated"
     kinds = [part.get_content_type() for part in parsed.walk()]
     assert kinds == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html",

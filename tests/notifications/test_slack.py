@@ -39,7 +39,7 @@ def test_digest_posts_block_kit_messages_with_the_token(api: ScriptedServer) -> 
         assert slack.post(client, "C0123ABCD", message) == "1.0"
     [body] = sent(api)
     assert body["channel"] == "C0123ABCD" and body["link_names"] is False
-    assert body["text"] == "Funding calls: 2 for you (2026-W26)"
+    assert body["text"] == "Funding calls: 2 calls for you (2026-W26)"
     assert body["blocks"][0] == {
         "type": "header",
         "text": {"type": "plain_text", "text": "Funding calls for international collaboration"},

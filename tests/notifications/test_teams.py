@@ -91,38 +91,46 @@ def test_digest_arrives_as_an_adaptive_card_with_every_call(workflow: ScriptedSe
     card = card_of(payload)
     shown = texts(card)
     assert shown[0] == "Funding calls for international collaboration"
-    assert "New calls" in shown and "Calls that changed" in shown
+    assert "2 new calls" in shown and "1 call that changed" in shown
     assert "The university as a global actor" in shown  # the priority area's section
     for n in (1, 2):
         title = f"Capacity development for clinical trials in Africa ({n})"
         link = f"[{title}](https://ec.europa.eu/topic-details/HORIZON-JU-GH-EDCTP3-2026-{n:02d})"
         assert link in shown
-    assert "Deadline: Wed 2 Sept 2026, 17:00 CEST (67 days left)" in shown
+    assert "Deadline: Wed 2 Sept 2026, 17:00 CEST (closes in 67 days)" in shown
     assert "Budget: €15,000,000" in shown
     assert any("Deadline moved" in t for t in shown)
     unsubscribe = "https://monitor.example.org/unsubscribe?token=abc.def"
     assert card["actions"] == [
-        {"type": "Action.OpenUrl", "title": "Unsubscribe", "url": unsubscribe}
-    ]
+        {"type": "Action.OpenUrl", "title": "View in browser",
+         "url": "https://monitor.example.org/digests/42?token=pg.tok"},
+        {"type": "Action.OpenUrl", "title": "Unsubscribe", "url": unsubscribe},
+    ]  # fmt: skip
     footer = shown[-1]
-    assert "funding-monitor subscribers edit 7" in footer and "Reference 42" in footer
-    assert payload["summary"] == "Funding calls: 3 for you (2026-W26)"
+    preferences = "https://monitor.example.org/preferences?token=pg.tok"
+    assert f"[Change what you receive]({preferences})" in footer
+    assert "Reference 42" in footer and "funding-monitor subscribers" not in footer
+    assert payload["summary"] == "Funding calls: 3 calls for you (2026-W26)"
 
 
 def test_swedish_digest_uses_the_same_wording_as_email() -> None:
     [message] = teams.render_digest(digest(language="sv"))
     shown = texts(message.card)
     assert shown[0] == "Utlysningar för internationellt samarbete"
-    assert "Nya utlysningar" in shown
-    assert any(t.startswith("Sista ansökningsdag: ") and "dagar kvar" in t for t in shown)
-    assert message.card["actions"][0]["title"] == "Avsluta prenumerationen"
+    assert "1 ny utlysning" in shown
+    assert any(t.startswith("Sista ansökningsdag: ") and "(stänger om 67 dagar)" in t
+               for t in shown)  # fmt: skip
+    assert [a["title"] for a in message.card["actions"]] == [
+        "Visa i webbläsaren",
+        "Avsluta prenumerationen",
+    ]
 
 
 def test_days_left_counts_local_days() -> None:
     soon = item(1, deadlines=(datetime(2026, 6, 28, 9, 0, tzinfo=UTC),))
     today = item(2, deadlines=(datetime(2026, 6, 27, 20, 0, tzinfo=UTC),))
     shown = texts(teams.render_digest(digest(soon, today))[0].card)
-    assert any(t.endswith("(1 day left)") for t in shown)
+    assert any(t.endswith("(closes tomorrow)") for t in shown)
     assert any(t.endswith("(closes today)") for t in shown)
 
 
@@ -175,19 +183,19 @@ def test_oversized_digest_is_cut_below_the_limit() -> None:
     assert all(len(m.data()) <= teams.MAX_BYTES for m in messages)
     assert [m.summary for m in messages][
         1
-    ] == "Funding calls: 400 for you (2026-W26) – continued (2/5)"
+    ] == "Funding calls: 400 calls for you (2026-W26) – continued (2/5)"
     calls = sum(1 for m in messages for t in texts(m.card) if t.startswith("[ΩΩΩ"))
     [more] = [t for t in texts(messages[-1].card) if t.startswith("…and")]
-    assert more == f"…and {400 - calls} more, too many for one message"
+    assert more == f"…and {400 - calls} more calls, too many for one message"
     assert 0 < 400 - calls < 400
     assert json.loads(messages[-1].data())["attachments"][0]["content"]["actions"]
 
 
 def test_a_digest_a_little_too_long_is_split_without_loss() -> None:
     many = [item(n) for n in range(1, 60)]
-    messages = teams.render_digest(digest(*many), max_bytes=12_000)
+    messages = teams.render_digest(digest(*many), max_bytes=16_000)
     assert 1 < len(messages) <= teams.MAX_CARDS
-    assert all(len(m.data()) <= 12_000 for m in messages)
+    assert all(len(m.data()) <= 16_000 for m in messages)
     links = [t for m in messages for t in texts(m.card) if t.startswith("[Capacity")]
     assert len(links) == 60  # 59 new, and the changed one
     assert not any(t.startswith("…and") for m in messages for t in texts(m.card))
