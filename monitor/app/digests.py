@@ -1,5 +1,6 @@
 """Digests as admins run them: what is due, a subscriber's next digest rendered without
-sending it, sending what is due, and honouring an unsubscribe token."""
+sending it, sending what is due, and honouring an unsubscribe token; and as a subscriber reads
+them on the web: the digests they were sent, and each one's web copy."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from monitor.app.context import App
 from monitor.digests.planning import plan_digests, preview
 from monitor.digests.sending import SendReport, message_id, send_due
 from monitor.digests.tokens import honour
+from monitor.digests.web_copies import SentDigest, copy_of, sent_digests
 from monitor.errors import ConfigError
 from monitor.store import ledger
 from monitor.store.leader import leading
@@ -79,3 +81,16 @@ def unsubscribe(app: App, token: str) -> tuple[Subscriber | None, bool]:
     """Honour a token (or a whole link): (the subscriber or None if removed, whether this
     call unsubscribed it)."""
     return honour(app.store(create=False), app.settings, token)
+
+
+def sent(app: App, subscriber_id: int) -> list[SentDigest]:
+    """The digests sent to the subscriber (delivery id, period, sent_at, calls), newest first;
+    digests only, never notices; [] for an unknown subscriber."""
+    return sent_digests(app.store(create=False), subscriber_id)
+
+
+def web_copy(app: App, subscriber_id: int, delivery_id: int) -> str | None:
+    """The HTML of the subscriber's digest ``delivery_id`` as it was sent (the email's HTML,
+    whatever the channel), or None when that delivery is not this subscriber's digest, was
+    not sent, or has no copy."""
+    return copy_of(app.store(create=False), subscriber_id, delivery_id)

@@ -31,6 +31,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from monitor import redaction
 from monitor.config import Settings
+from monitor.digests import web_copies
 from monitor.digests.notices import plan_notices
 from monitor.digests.planning import Taxonomy, digest_of, entries_of, materials, plan_digests
 from monitor.errors import StoreError
@@ -254,6 +255,8 @@ class Attempt:
         try:
             if isinstance(content, Exception):
                 raise content
+            if isinstance(content, Digest):  # its web copy first: every digest sent has one
+                web_copies.keep(self.store, self.delivery, content)
             parts, mid = deliver(self.outbox, self.subscriber, self.delivery, content, self.now,
                                  lambda n: ledger.mark_part(self.store, self.id, n))  # fmt: skip
         except StoreError:
