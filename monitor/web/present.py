@@ -116,6 +116,12 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "listed_heading": "Where it is listed",
         "dates_from": "dates from {source}",
         "history_heading": "What changed, and when",
+        "digests_title": "My digests",
+        "digests_period": "Period",
+        "digests_sent": "Sent",
+        "digests_calls": "Calls",
+        "digests_none": "No digest has been sent to you yet.",
+        "digest_gone_body": "There is no such digest for this link. Sign in to see your digests.",
         "cal_heading": "Your calendar",
         "cal_intro": "The deadlines of every call in your digests, in your calendar: it "
         "updates itself when a deadline moves.",
@@ -136,6 +142,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "vote_thanks_down": "Thank you: recorded as not for you.",
         "nav_subscribe": "Get calls by email",
         "nav_preferences": "My preferences",
+        "nav_digests": "My digests",
         "subscribe_title": "Get calls by email",
         "subscribe_intro": "A digest of new and changed calls, weekly or daily, with "
         "reminders before deadlines. No password: we email you a link.",
@@ -285,6 +292,13 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "listed_heading": "Var den listas",
         "dates_from": "datum från {source}",
         "history_heading": "Vad som ändrats, och när",
+        "digests_title": "Mina sammanställningar",
+        "digests_period": "Period",
+        "digests_sent": "Skickad",
+        "digests_calls": "Utlysningar",
+        "digests_none": "Ingen sammanställning har skickats till dig ännu.",
+        "digest_gone_body": "Det finns ingen sådan sammanställning för den här länken. Logga "
+        "in för att se dina sammanställningar.",
         "cal_heading": "Din kalender",
         "cal_intro": "Sista ansökningsdagarna för alla utlysningar i dina sammanställningar, i "
         "din kalender: den uppdateras själv när en sista dag flyttas.",
@@ -305,6 +319,7 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "vote_thanks_down": "Tack! Sparat som inte för dig.",
         "nav_subscribe": "Få utlysningar via e-post",
         "nav_preferences": "Mina inställningar",
+        "nav_digests": "Mina sammanställningar",
         "subscribe_title": "Få utlysningar via e-post",
         "subscribe_intro": "En sammanställning av nya och ändrade utlysningar, varje vecka "
         "eller dag, med påminnelser före sista dagen. Inget lösenord: vi mejlar en länk.",

@@ -28,6 +28,9 @@ POLICY = (
 )
 # Swagger UI (/api/docs) sets style attributes as it draws: only there are they allowed.
 DOCS_POLICY = POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+# The same for a digest's web copy (/digests/ID): the email's own HTML, styled inline as email
+# must be; scripts stay forbidden.
+INLINE_STYLED = ("/api/docs", "/digests/")
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -50,7 +53,7 @@ class SecureHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        policy = DOCS_POLICY if path == "/api/docs" else POLICY
+        policy = DOCS_POLICY if path.startswith(INLINE_STYLED) else POLICY
         extra = [(b"content-security-policy", policy.encode()), *HEADERS]
         if self.https or scope.get("scheme") == "https":
             extra.append(HSTS)

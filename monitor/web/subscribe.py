@@ -212,3 +212,41 @@ async def calendar_feed(request: Request, key: str) -> Response:
                         media_type="text/plain; charset=utf-8")  # fmt: skip
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"cache-control": "private, max-age=900"})  # fmt: skip
+
+
+@router.get("/digests", include_in_schema=False)
+async def my_digests(request: Request) -> Response:
+    """Every digest sent to the signed-in subscriber, newest first."""
+    from monitor.app import digests
+
+    row = await run_in_threadpool(_signed_in, request)
+    if row is None:
+        return render(request, "message.html", {"heading": "sign_in_heading",
+                                                "body": "sign_in_body", "again": True})  # fmt: skip
+    sent = await run_in_threadpool(digests.sent, app_of(request), row.id)
+    return render(request, "digests.html", {"row": row, "sent": sent})
+
+
+@router.get("/digests/{number:int}", include_in_schema=False)
+async def web_copy(request: Request, number: int, token: str = "") -> Response:
+    """A digest as it was sent ("view in browser"): by the digest's own link, or signed in."""
+    from fastapi.responses import HTMLResponse
+
+    from monitor.app import digests
+
+    app = app_of(request)
+    if token:
+        try:
+            row = await run_in_threadpool(subscriptions.from_link, app, token)
+        except ConfigError:
+            row = None
+    else:
+        row = await run_in_threadpool(_signed_in, request)
+    copy = (
+        await run_in_threadpool(digests.web_copy, app, row.id, number) if row and row.id else None
+    )
+    if copy is None:
+        return render(request, "message.html", {"heading": "link_gone_heading",
+                                                "body": "digest_gone_body", "again": False},
+                      status=404)  # fmt: skip
+    return HTMLResponse(copy, headers={"x-robots-tag": "noindex"})
