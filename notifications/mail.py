@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from notifications import smtp
 from notifications.channel import Channel, Envelope, Outgoing
@@ -110,18 +110,19 @@ def _items(digest: Digest, section: Section, html: bool) -> str:
     (a Jinja loop over thousands of digests' items cost more than the blocks themselves),
     each with the subscriber's 👍/👎 links."""
     words = Words(digest.language, digest.timezone)
+    ask, yes, no = (escape(words(k)) if html else words(k)
+                    for k in ("vote_ask", "vote_up", "vote_down"))  # fmt: skip
     blocks = []
     for item in section.items:
         block = _fragment(html, item, digest.language, digest.timezone,
                           ", ".join(digest.label(t) for t in item.tags), digest.as_of)  # fmt: skip
         up, down = _votes(digest, item)
         if html:
-            votes = Markup('<p class="votes">{} <a href="{}">{}</a> <a href="{}">{}</a></p>'
-                           ).format(words("vote_ask"), up, words("vote_up"), down,
-                                    words("vote_down")) if up else ""  # fmt: skip
-            block = f'<div class="call">\n{block}\n{votes}{chr(10) if votes else ""}</div>'
+            votes = (f'<p class="votes">{ask} <a href="{escape(up)}">{yes}</a> '
+                     f'<a href="{escape(down)}">{no}</a></p>\n') if up else ""  # fmt: skip
+            block = f'<div class="call">\n{block}\n{votes}</div>'
         elif up:
-            block += f"  {words('vote_up')}: {up}\n  {words('vote_down')}: {down}\n"
+            block += f"  {yes}: {up}\n  {no}: {down}\n"
         blocks.append(block)
     return "\n" + "\n".join(blocks)
 
