@@ -200,7 +200,7 @@ def test_demo_writes_the_demo_subscribers_digest_in_every_format(cli, tmp_path) 
     for path in written.values():
         assert f"{path}  (" in out  # each path is printed
     text = written["digest.txt"].read_text()
-    assert "Nya utlysningar" in text and "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01" in text
+    assert "nya utlysningar" in text and "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01" in text
     assert "ERASMUS-EDU-2022-ECHE-CERT-FP" not in text  # closed on the pinned day
     assert "<!DOCTYPE html>" in written["digest.html"].read_text()
     eml = written["digest.eml"].read_text()
