@@ -166,9 +166,13 @@ def calendar(app: App, ref: str | int, *, language: str = "en") -> bytes | None:
 
     now = app.now()
     call = show(app, ref, now=now)
-    upcoming = [at for at in (datetime.fromisoformat(d["at"]) for d in call.deadlines) if at >= now]
-    return call_calendar(call.id, call.title, call.identifier, call.url, upcoming,
+    return call_calendar(call.id, call.title, call.identifier, call.url, upcoming(call, now),
                          datetime.now(UTC), language, _domain(app))  # fmt: skip
+
+
+def upcoming(call: CallView, now: datetime) -> list[datetime]:
+    """A call's deadlines still to come, in order."""
+    return [at for at in (datetime.fromisoformat(d["at"]) for d in call.deadlines) if at >= now]
 
 
 def _domain(app: App) -> str:

@@ -185,9 +185,8 @@ def calendar_key(app: App, subscriber_id: int, *, renew: bool = False) -> str:
 def calendar(app: App, key: str, *, domain: str = "funding-monitor") -> bytes:
     """The calendar feed of a key: the upcoming deadlines of every call sent to its
     subscriber in a digest. ConfigError for a key that is not (or no longer) one."""
-    from datetime import datetime
-
-    from monitor.app.calls import show
+    from monitor.app import search
+    from monitor.app.calls import show, upcoming
     from notifications.ics import calls_calendar
 
     store = app.store(create=False)
@@ -197,13 +196,12 @@ def calendar(app: App, key: str, *, domain: str = "funding-monitor") -> bytes:
     now = app.now()
     entries = []
     for call_id in subscriber_store.announced_calls(store, row.id):
+        indexed = search.known(app, call_id)  # the web face's index, else the store
         try:
-            call = show(app, call_id, now=now)
+            call = indexed.call if indexed else show(app, call_id, now=now)
         except ConfigError:
             continue  # removed since
-        upcoming = [at for at in (datetime.fromisoformat(d["at"]) for d in call.deadlines)
-                    if at >= now]  # fmt: skip
-        if upcoming:
-            entries.append((call.id, call.title, call.identifier, call.url, upcoming))
+        if dates := upcoming(call, now):
+            entries.append((call.id, call.title, call.identifier, call.url, dates))
     return calls_calendar(entries, now, row.language if row.language in ("en", "sv") else "en",
                           domain)  # fmt: skip

@@ -186,6 +186,19 @@ def render(
     return response
 
 
+def message(request: Request, heading: str, body: str, *, again: bool = False,
+            status: int = 200) -> HTMLResponse:  # fmt: skip
+    """A page of one heading and one paragraph (text keys); ``again``: a link to ask for a
+    new email link."""
+    return render(request, "message.html", {"heading": heading, "body": body, "again": again},
+                  status=status)  # fmt: skip
+
+
+def link_gone(request: Request) -> HTMLResponse:
+    """The page of an email link that was used, expired, forged or revoked."""
+    return message(request, "link_gone_heading", "link_gone_body", again=True, status=410)
+
+
 def not_found(request: Request) -> HTMLResponse:
     return render(request, "error.html", {"message": i18n.texts(language_of(request))("not_found")},
                   status=404)  # fmt: skip

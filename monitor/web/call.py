@@ -62,7 +62,7 @@ def context(request: Request, shown: calls.CallPage) -> dict[str, Any]:
         "dash": "—", "when": present.when, "left": present.left, "money": present.money,
         "origin": present.origin, "score": lambda s: f"{s:.2f}",
         "reason": lambda r: present.reason(r, shown.labels),
-        "status_label": lambda s: present.texts.get(f"status_{s}") or present.words(f"status_{s}"),
+        "status_label": present.status,
     }  # fmt: skip
 
 

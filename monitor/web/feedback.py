@@ -11,16 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from monitor.app import calls, subscriptions
 from monitor.errors import ConfigError
 from monitor.web import csrf
-from monitor.web.app import app_of, render
+from monitor.web.app import app_of, link_gone, render
 
 router = APIRouter()
 VOTES = ("up", "down")
-
-
-def _gone(request: Request) -> Response:
-    return render(request, "message.html", {"heading": "link_gone_heading",
-                                            "body": "link_gone_body", "again": True},
-                  status=410)  # fmt: skip
 
 
 @router.get("/feedback", include_in_schema=False)
@@ -30,9 +24,9 @@ async def ask(request: Request, token: str = "", call: str = "", vote: str = "")
         await run_in_threadpool(subscriptions.from_link, app, token)
         shown = await run_in_threadpool(calls.show, app, call[:20])
     except ConfigError:
-        return _gone(request)
+        return link_gone(request)
     if vote not in VOTES:
-        return _gone(request)
+        return link_gone(request)
     return render(request, "feedback.html", {"call": shown, "vote": vote, "token": token[:300],
                                              "done": False})  # fmt: skip
 
@@ -49,5 +43,5 @@ async def record(request: Request, token: str = Form(""), call: str = Form(""),
                                 subscriber_id=who.id)  # fmt: skip
         shown = await run_in_threadpool(calls.show, app, call[:20])
     except ConfigError:
-        return _gone(request)
+        return link_gone(request)
     return render(request, "feedback.html", {"call": shown, "vote": vote, "done": True})

@@ -418,6 +418,10 @@ class Present:
         """The day of a call's last deadline (for a call whose deadlines have all passed)."""
         return self.words.day(datetime.fromisoformat(call.deadlines[-1]["at"]))
 
+    def status(self, status: str) -> str:
+        """A call's status in the language ("open", "kommande"…)."""
+        return self.texts.get(f"status_{status}") or self.words(f"status_{status}")
+
     def money(self, amount: float | None, currency: str | None) -> str:
         return self.words.money(amount, currency)
 

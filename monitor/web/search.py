@@ -92,7 +92,7 @@ def _context(request: Request, found: search.Results, lang: str, problem: str) -
         "as_of": found.as_of or datetime.now(UTC),
         "when": present.when, "left": present.left, "cut": cut,
         "last_deadline": present.last_deadline,
-        "status_label": lambda s: present.texts.get(f"status_{s}") or present.words(f"status_{s}"),
+        "status_label": present.status,
         "tag_label": lambda tag: labels.get(tag, tag),
     }  # fmt: skip
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from monitor.app import search, subscribers, subscriptions
 from monitor.errors import ConfigError
 from monitor.web import csrf, session
-from monitor.web.app import app_of, language_of, render
+from monitor.web.app import app_of, language_of, link_gone, message, render
 
 router = APIRouter()
 FROM_SEARCH = {"tag": "tags", "programme": "programmes", "region": "places"}
@@ -75,7 +75,7 @@ async def ask(
             "wanted": wanted, "keywords": keywords, "labels": labels, "problem": str(exc),
             "address": address[:320],
         }, status=400)  # fmt: skip
-    return render(request, "message.html", {"heading": "sent_heading", "body": "sent_body"})
+    return message(request, "sent_heading", "sent_body")
 
 
 @router.get("/confirm", include_in_schema=False)
@@ -84,9 +84,7 @@ async def link_page(request: Request, token: str = "") -> Response:
     kind = "confirm" if request.url.path == "/confirm" else "sign-in"
     good = await run_in_threadpool(subscriptions.valid, app_of(request), kind, token)
     if not good:
-        return render(request, "message.html", {"heading": "link_gone_heading",
-                                                "body": "link_gone_body", "again": True},
-                      status=410)  # fmt: skip
+        return link_gone(request)
     return render(request, "link.html", {"kind": kind, "token": token[:100]})
 
 
@@ -97,9 +95,7 @@ async def use_link(request: Request, token: str = Form("")) -> Response:
     try:
         row = await run_in_threadpool(use, app_of(request), token)
     except ConfigError:
-        return render(request, "message.html", {"heading": "link_gone_heading",
-                                                "body": "link_gone_body", "again": True},
-                      status=410)  # fmt: skip
+        return link_gone(request)
     welcome = "?welcome=1" if request.url.path == "/confirm" else ""
     response = RedirectResponse(f"/preferences{welcome}", status_code=303)
     session.start(request, response, row.id or 0, row.token_nonce)
@@ -117,16 +113,13 @@ async def preferences(request: Request, token: str = "") -> Response:
         try:
             row = await run_in_threadpool(subscriptions.from_link, app_of(request), token)
         except ConfigError:
-            return render(request, "message.html", {"heading": "link_gone_heading",
-                                                    "body": "link_gone_body", "again": True},
-                          status=410)  # fmt: skip
+            return link_gone(request)
         response = RedirectResponse("/preferences", status_code=303)
         session.start(request, response, row.id or 0, row.token_nonce)
         return response
     row = await run_in_threadpool(_signed_in, request)
     if row is None:
-        return render(request, "message.html", {"heading": "sign_in_heading",
-                                                "body": "sign_in_body", "again": True})  # fmt: skip
+        return message(request, "sign_in_heading", "sign_in_body", again=True)
     lang = language_of(request)
     choices = await run_in_threadpool(_choices, request, lang)
     base = (app_of(request).settings.public_url or str(request.base_url)).rstrip("/")
@@ -182,7 +175,7 @@ async def leave(request: Request) -> Response:
     if row is None:
         return RedirectResponse("/preferences", status_code=303)
     await run_in_threadpool(subscriptions.leave, app_of(request), row.id)
-    response = render(request, "message.html", {"heading": "left_heading", "body": "left_body"})
+    response = message(request, "left_heading", "left_body")
     session.end(request, response)
     return response
 
@@ -221,8 +214,7 @@ async def my_digests(request: Request) -> Response:
 
     row = await run_in_threadpool(_signed_in, request)
     if row is None:
-        return render(request, "message.html", {"heading": "sign_in_heading",
-                                                "body": "sign_in_body", "again": True})  # fmt: skip
+        return message(request, "sign_in_heading", "sign_in_body", again=True)
     sent = await run_in_threadpool(digests.sent, app_of(request), row.id)
     return render(request, "digests.html", {"row": row, "sent": sent})
 
@@ -246,7 +238,5 @@ async def web_copy(request: Request, number: int, token: str = "") -> Response:
         await run_in_threadpool(digests.web_copy, app, row.id, number) if row and row.id else None
     )
     if copy is None:
-        return render(request, "message.html", {"heading": "link_gone_heading",
-                                                "body": "digest_gone_body", "again": False},
-                      status=404)  # fmt: skip
+        return message(request, "link_gone_heading", "digest_gone_body", status=404)
     return HTMLResponse(copy, headers={"x-robots-tag": "noindex"})
