@@ -415,8 +415,10 @@ class Present:
         return shown
 
     def last_deadline(self, call: Any) -> str:
-        """The day of a call's last deadline (for a call whose deadlines have all passed)."""
-        return self.words.day(datetime.fromisoformat(call.deadlines[-1]["at"]))
+        """The day of a call's last deadline when it has passed; "" otherwise (a two-stage
+        call closed after its first stage keeps a later date that nobody can meet)."""
+        last = datetime.fromisoformat(call.deadlines[-1]["at"]) if call.deadlines else None
+        return self.words.day(last) if last and last < self.now else ""
 
     def status(self, status: str) -> str:
         """A call's status in the language ("open", "kommande"…)."""

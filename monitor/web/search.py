@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -56,10 +57,12 @@ def _context(request: Request, found: search.Results, lang: str, problem: str) -
     settings = app_of(request).settings
     present = Present(lang, settings.timezone, app_of(request).now())
     labels = {v.value: v.label for v in found.facets.get("tag", [])}
+    relabelled = {**found.facets, "status": [replace(v, label=present.status(v.value))
+                                        for v in found.facets.get("status", [])]}  # fmt: skip
     facets = [{"name": name, "values": _chosen_first(values)}
-              for name, values in found.facets.items() if values]  # fmt: skip
+              for name, values in relabelled.items() if values]  # fmt: skip
     pills = [{"text": value.label, "href": params.link("/", query, remove=(name, value.value))}
-             for name, values in found.facets.items()
+             for name, values in relabelled.items()
              for value in values if value.chosen]  # fmt: skip
     for name in ("from", "to", "within"):
         shown = {"from": query.deadline_from, "to": query.deadline_to,
