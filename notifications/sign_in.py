@@ -1,6 +1,6 @@
-"""The emails that carry a single-use link: confirming a new subscription (double opt-in) and
-signing in to one's preferences. Pure: a link in, an EmailMessage (plain text and HTML, the
-link escaped for each) out, in English or Swedish."""
+"""The emails that carry a single-use link: confirming a new subscription (double opt-in),
+signing in to one's preferences, and signing in to the staff pages. Pure: a link in, an
+EmailMessage (plain text and HTML, the link escaped for each) out, in English or Swedish."""
 
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ TEXTS = {
         "sign-in_subject": "Your link to your funding-monitor preferences",
         "sign-in_body": "Open this link to change what you receive from funding-monitor (it "
         "works once, for {hours} hours):",
+        "staff_subject": "Your link to sign in to funding-monitor's staff pages",
+        "staff_body": "Open this link to sign in to the staff pages of funding-monitor (it "
+        "works once, for {minutes} minutes):",
         "button_confirm": "Confirm my subscription",
         "button_sign-in": "Open my preferences",
+        "button_staff": "Sign in",
         "ignore": "If you did not ask for this, ignore this email: nothing happens without "
         "the link.",
     },
@@ -30,8 +34,12 @@ TEXTS = {
         "sign-in_subject": "Din länk till dina inställningar i funding-monitor",
         "sign-in_body": "Öppna länken för att ändra vad du får från funding-monitor (den "
         "fungerar en gång, i {hours} timmar):",
+        "staff_subject": "Din länk för att logga in på funding-monitors sidor för personal",
+        "staff_body": "Öppna länken för att logga in på funding-monitors sidor för personal "
+        "(den fungerar en gång, i {minutes} minuter):",
         "button_confirm": "Bekräfta min prenumeration",
         "button_sign-in": "Öppna mina inställningar",
+        "button_staff": "Logga in",
         "ignore": "Om du inte har bett om detta kan du bortse från mejlet: inget händer utan "
         "länken.",
     },
@@ -39,10 +47,11 @@ TEXTS = {
 
 
 def link_message(kind: str, link: str, *, language: str, sender: str, to: str,
-                 hours: int) -> EmailMessage:  # fmt: skip
-    """The email of a ``confirm`` or ``sign-in`` link."""
+                 hours: int = 0, minutes: int = 0) -> EmailMessage:  # fmt: skip
+    """The email of a ``confirm``, ``sign-in`` or ``staff`` (sign in to the staff pages) link,
+    which works for ``hours`` (or ``minutes``)."""
     texts = TEXTS[language]
-    body = texts[f"{kind}_body"].format(hours=hours)
+    body = texts[f"{kind}_body"].format(hours=hours, minutes=minutes)
     message = EmailMessage()
     message["Subject"] = texts[f"{kind}_subject"]
     message["From"] = sender

@@ -92,15 +92,15 @@ def scratch_pg(prefix: str) -> Iterator[str]:
 
 def _truncate(store: Store) -> None:
     from sqlalchemy import text
+    from sqlmodel import SQLModel
 
+    import monitor.store.tables  # noqa: F401  (every table in the metadata)
+
+    names = ", ".join(
+        f'"{name}"' for name in SQLModel.metadata.tables
+    )  # every table: none forgotten
     with store.engine.begin() as conn:
-        conn.execute(
-            text(
-                "TRUNCATE call_change, source_event, fetch_run, call, source, http_cache, "
-                "call_tag, label, tag, tag_event, tag_model, subscriber, delivery, announcement, "
-                "job_state RESTART IDENTITY CASCADE"
-            )
-        )
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

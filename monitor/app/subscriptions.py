@@ -61,7 +61,9 @@ def ask(app: App, address: str, *, base_url: str, language: str = "en",
                 "language": language},
     )  # fmt: skip
     link = f"{(app.settings.public_url or base_url).rstrip('/')}{PAGE[kind]}?token={token}"
-    _send(app, kind, link, address, language if known is None else known.language)
+    hours = int(LIFETIME[kind].total_seconds() // 3600)
+    send_link(app, kind, link, address, language if known is None else known.language,
+              hours=hours)  # fmt: skip
     return address
 
 
@@ -73,14 +75,17 @@ def _subscriber(app: App, address: str) -> Subscriber | None:
     return row if row.kind == "email" else None
 
 
-def _send(app: App, kind: str, link: str, address: str, language: str) -> None:
+def send_link(app: App, kind: str, link: str, address: str, language: str, *, hours: int = 0,
+              minutes: int = 0) -> None:  # fmt: skip
+    """Email a single-use link (``confirm``, ``sign-in`` or ``staff``); a refusal is logged,
+    never shown (the page says the same whether or not it went)."""
     from notifications.channel import Clients
     from notifications.sign_in import link_message
     from notifications.smtp import open_sender
 
-    hours = int(LIFETIME[kind].total_seconds() // 3600)
     message = link_message(kind, link, language=language if language in ("en", "sv") else "en",
-                           sender=app.settings.mail_from, to=address, hours=hours)  # fmt: skip
+                           sender=app.settings.mail_from, to=address, hours=hours,
+                           minutes=minutes)  # fmt: skip
     try:
         with open_sender(app.settings, Clients()) as sender:
             sender.deliver(address, message)

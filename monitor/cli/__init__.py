@@ -30,12 +30,13 @@ from monitor.cli import (
     status,
     subscribers,
     tags,
+    users,
     web,
 )
 from monitor.cli.parser import Parser
 
-GROUPS = (database, sources, fetch, calls, status, tags, model, subscribers, digest, service, demo,
-          web, completion)  # fmt: skip
+GROUPS = (database, sources, fetch, calls, status, tags, model, subscribers, users, digest, service,
+          demo, web, completion)  # fmt: skip
 
 
 class _Version(argparse.Action):
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         completion.answer(parser)  # replies and exits
     args = parser.parse_args(argv)
     from classifiers.errors import ClassifierError
+    from monitor.app.audit import acting, command_actor
     from monitor.app.context import App
     from monitor.config import configure_logging, load_settings
     from monitor.errors import MonitorError
@@ -86,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if level == "INFO" and sys.stderr.isatty() and args.command not in service.NAMES:
             level = "WARNING"  # a terminal gets a progress display and a summary instead
         configure_logging(level, args.log_format or settings.log_format, settings.secrets)
-        status: int = args.run(args, App(settings))
+        with acting(command_actor()):  # a command's changes are in the audit log as its user's
+            status: int = args.run(args, App(settings))
         return status
     except (MonitorError, SourceError, ClassifierError, DeliveryError) as exc:
         from monitor.cli.output import error_text

@@ -266,6 +266,14 @@ class Subscriber(SQLModel, table=True):
     token_nonce: str = Field(max_length=32)  # in signed unsubscribe tokens; rotate to revoke
     # the secret of the subscriber's calendar feed URL; a new one revokes the old URL
     calendar_key: str | None = Field(default=None, max_length=64, unique=True)
+    # a destination a researcher chose on the web (their Slack webhook) belongs to their email
+    # row, the one they sign in with
+    owner_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("subscriber.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
     created_at: datetime | None = _when(nullable=False)
     unsubscribed_at: datetime | None = _when()
 
@@ -348,10 +356,40 @@ class EmailLink(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)
-    kind: str = Field(max_length=10)  # confirm | sign-in
+    kind: str = Field(max_length=10)  # confirm | sign-in | staff
     address: str = Field(sa_column=Column(Text, nullable=False, index=True))
     subscriber_id: int | None = _ref("subscriber.id", required=False)
     wanted: dict[str, Any] = _json(dict)  # a confirm link's filters and language
     created_at: datetime | None = _when(nullable=False, index=True)
     expires_at: datetime | None = _when(nullable=False)
     used_at: datetime | None = _when()
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of staff: an address that signs in to the staff pages by magic link, with a
+    role (``curator``: sources, deliveries, notices, calls entered by hand; ``admin``:
+    everything). Rotating ``nonce`` ends every session of the user."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    role: str = Field(max_length=10)  # curator | admin
+    nonce: str = Field(max_length=32)
+    created_at: datetime | None = _when(nullable=False)
+    last_seen_at: datetime | None = _when()
+
+
+class AuditEvent(SQLModel, table=True):
+    """One change made by staff, on a staff page or by a command: who, when, what, and the
+    values before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _when(nullable=False, index=True)
+    actor: str = Field(max_length=320, index=True)  # a staff address, or cli:<login>
+    action: str = Field(max_length=60, index=True)  # source.edit, tag.rename, user.add…
+    target: str = Field(default="", max_length=300)  # "source 12 (eu-ft)"
+    before: dict[str, Any] = _json(dict)
+    after: dict[str, Any] = _json(dict)

@@ -2,7 +2,7 @@
 (autoescaped), htmx and the style sheet served from the package (no CDN), served by uvicorn.
 
 What a page module uses from here:
-  ``router`` (a fastapi.APIRouter) in each module listed in ``PAGES``;
+  ``router`` (a fastapi.APIRouter) in each module listed in ``pages.PAGES``;
   ``app_of(request)`` the process's ``monitor.app.App``;
   ``language_of(request)`` "en" or "sv" (``?lang=`` switch, kept in a cookie, then
       Accept-Language, then English);
@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.app.context import App
 from monitor.web import csrf, i18n
+from monitor.web.pages import PAGES
 from monitor.web.security import BodyLimit, SecureHeaders
 from notifications.wording import Words
 
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-PAGES = ("monitor.web.search", "monitor.web.call", "monitor.web.api", "monitor.web.docs",
-         "monitor.web.unsubscribe", "monitor.web.subscribe", "monitor.web.feedback")  # fmt: skip
 DB_WAIT = 5.0  # seconds a page waits for a database lock before it says "try again"
 STATUS_TEXTS = {400: "bad_request", 404: "not_found", 405: "not_allowed", 408: "too_slow",
                 413: "too_large", 500: "failed", 503: "busy"}  # fmt: skip
@@ -74,7 +73,10 @@ def create_app(app: App) -> FastAPI:
     web.state.public_url = (app.settings.public_url or "").rstrip("/")
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for name in PAGES:
-        web.include_router(importlib.import_module(name).router)
+        page = importlib.import_module(name)
+        web.include_router(page.router)
+        if hasattr(page, "install"):
+            page.install(web)
 
     # outermost last: Timed, SecureHeaders, BodyLimit, Failsafe, then FastAPI's own handlers
     web.add_middleware(Failsafe)
@@ -105,7 +107,7 @@ def error_page(request: Request, detail: str, status: int) -> HTMLResponse:
         message = t(detail)
     except KeyError:
         message = t(STATUS_TEXTS.get(status, "bad_request" if status < 500 else "failed"))
-    return render(request, "error.html", {"message": message}, status=status)
+    return render(request, "error.html", {"message": message, "detail": detail}, status=status)
 
 
 class Failsafe:

@@ -1,6 +1,7 @@
 """The pages' language: English or Swedish, from the ``?lang=`` switch (kept in a cookie),
 then the browser's Accept-Language, then English. Texts come from one place per language:
-the pages' own (``monitor.web.present.PAGE_TEXTS`` and ``FRAME`` here), then the digests'
+the pages' own (``monitor.web.present.PAGE_TEXTS`` and ``FRAME`` here, the staff pages'
+``monitor.web.texts``), then the digests'
 (``notifications.wording.TEXTS``), so a word is the same on a page and in an email."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fastapi import Request, Response
 
 from monitor.web.present import PAGE_TEXTS
 from monitor.web.security import is_https
+from monitor.web.texts.staff import TEXTS as STAFF_TEXTS
 from notifications.wording import TEXTS
 
 LANGUAGES = ("en", "sv")
@@ -127,7 +129,7 @@ def from_header(header: str) -> str:
 
 def texts(lang: str) -> Callable[..., str]:
     """``t(key, **values)`` in ``lang``."""
-    chain = (FRAME[lang], PAGE_TEXTS[lang], TEXTS[lang])
+    chain = (FRAME[lang], PAGE_TEXTS[lang], STAFF_TEXTS[lang], TEXTS[lang])
 
     def t(key: str, **values: object) -> str:
         for found in chain:

@@ -11,7 +11,10 @@ Fixtures and helpers (each on SQLite and PostgreSQL through ``db_url``):
   ``browser_page_sv``: the same with a Swedish browser (Accept-Language sv-SE);
   ``axe(page)``: asserts axe-core finds no serious or critical violation (``axe_problems``
   lists them); ``shoot(page, name)``: saves NAME-1280.png and NAME-390.png (whole pages) and
-  NAME-WIDTH-top.png (the first screen)."""
+  NAME-WIDTH-top.png (the first screen).
+Staff: ``curator_client`` and ``admin_client`` (``client`` signed in with that role through the
+sign-in link's page), ``sign_in_staff(client, app, address, role)``, ``staff_link(app, address,
+role)`` (a sign-in link's token), ``csrf_of(html)`` (a page's form token)."""
 
 from __future__ import annotations
 
@@ -146,3 +149,53 @@ def shoot(page: Any, name: str) -> list[Path]:
         saved += [path, top]
     page.set_viewport_size({"width": 1280, "height": 900})
     return saved
+
+
+def staff_link(app: App, address: str, role: str) -> str:
+    """A sign-in link's token for a member of staff of ``role`` (made one if need be), as the
+    email would carry it."""
+    from datetime import timedelta
+
+    from monitor.app import staff
+    from monitor.store import email_links
+
+    staff.add(app, address, role)
+    return email_links.make_link(app.store(), "staff", address, app.now(), timedelta(minutes=15))
+
+
+def sign_in_staff(client: Any, app: App, address: str = "cura@ki.se",
+                  role: str = "curator") -> Any:  # fmt: skip
+    """``client`` (a TestClient) signed in to the staff pages as ``address`` with ``role``,
+    through the sign-in link's page and its button."""
+    import re
+
+    token = staff_link(app, address, role)
+    page = client.get(f"/staff/sign-in?token={token}")
+    assert page.status_code == 200, page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    done = client.post("/staff/sign-in", data={"csrf_token": csrf.group(1), "token": token},
+                       follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303, done.text
+    return client
+
+
+def csrf_of(page_text: str) -> str:
+    """The CSRF token of a page's forms."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page_text)
+    assert found, "no form with a CSRF token on the page"
+    return found.group(1)
+
+
+@pytest.fixture
+def curator_client(client, bare_app) -> Any:
+    """``client`` signed in as a curator (cura@ki.se)."""
+    return sign_in_staff(client, bare_app, "cura@ki.se", "curator")
+
+
+@pytest.fixture
+def admin_client(client, bare_app) -> Any:
+    """``client`` signed in as an admin (boss@ki.se)."""
+    return sign_in_staff(client, bare_app, "boss@ki.se", "admin")

@@ -1,0 +1,14 @@
+"""Which modules are pages (each has a ``router``; one that also has ``install(web)`` is
+called with the FastAPI application once, for what a router cannot hold: an exception
+handler, a template global), and the staff menu: (module, address, text key, the role it
+needs), shown to those whose role allows it. Adding a page is one module and a line here."""
+
+PAGES = (
+    "monitor.web.search", "monitor.web.call", "monitor.web.api", "monitor.web.docs",
+    "monitor.web.unsubscribe", "monitor.web.subscribe", "monitor.web.feedback",
+    "monitor.web.staff.home",
+)  # fmt: skip
+STAFF_LINKS: tuple[tuple[str, str, str, str], ...] = (
+    ("monitor.web.staff.home", "/staff/users", "staff_users", "admin"),
+    ("monitor.web.staff.home", "/staff/audit", "staff_audit", "admin"),
+)
