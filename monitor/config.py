@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     slack_base_url: str = Field(
         "https://slack.com/api/", description="Slack Web API base URL (tests point it at loopback)"
     )
+    slack_webhook_hosts: str = Field(
+        "hooks.slack.com",
+        description="hosts a reader's own Slack webhook (set on the web "
+        "preferences page) may point at, comma-separated",
+    )
     public_url: str = Field(
         "", description="public base URL for links in digests (unsubscribe: PUBLIC_URL/unsubscribe)"
     )

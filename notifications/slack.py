@@ -392,6 +392,40 @@ class WebhookSender:
         self._clients.clear()
 
 
+CONNECTED = {
+    "en": "funding-monitor is connected: your digests of research funding calls will be posted "
+    "here. Change or stop them on your preferences page.",
+    "sv": "funding-monitor är anslutet: dina sammanställningar av utlysningar av "
+    "forskningsmedel kommer att publiceras här. Ändra eller stoppa dem på din "
+    "inställningssida.",
+}
+
+
+def connected_message(language: str, preferences_url: str = "") -> SlackMessage:
+    """The message that checks a webhook a subscriber gave: it says what will come there."""
+    text = CONNECTED.get(language, CONNECTED["en"])
+    shown = escape(text) + (f" {_link(preferences_url, preferences_url)}" if preferences_url
+                            else "")  # fmt: skip
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": shown}}
+    return SlackMessage(text=text, blocks=(block,))
+
+
+def check_webhook_host(url: str, hosts: Sequence[str]) -> str:
+    """``url`` (a checked webhook) if its host is one of ``hosts``, with a path: a webhook a
+    reader types on a page may only point at Slack's own host (or loopback in tests), so the
+    server posts nowhere else. DestinationError otherwise, without the URL's secret path."""
+    url = check_webhook(url)
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in {h.strip().lower() for h in hosts if h.strip()}:
+        raise DestinationError(f"webhook {safe_webhook(url)} is not a Slack incoming-webhook "
+                               f"address (it must start https://{hosts[0] if hosts else '?'}/)",
+                               channel=CHANNEL)  # fmt: skip
+    if len(parts.path) < 10:
+        raise DestinationError(f"webhook {safe_webhook(url)} has no webhook path: copy the whole "
+                               "address Slack gave", channel=CHANNEL)  # fmt: skip
+    return url
+
+
 def webhook_secrets(url: str) -> tuple[str, ...]:
     """A webhook URL's secret parts: the whole URL and its path (the part that authorises)."""
     path = urlsplit(url).path

@@ -83,14 +83,28 @@ def unsubscribe(app: App, token: str) -> tuple[Subscriber | None, bool]:
     return honour(app.store(create=False), app.settings, token)
 
 
+def _own(app: App, subscriber_id: int) -> list[int]:
+    """The subscriber and the destinations it owns (its Slack webhook)."""
+    from monitor.store.subscribers import owned
+
+    return [subscriber_id, *(r.id for r in owned(app.store(create=False), subscriber_id) if r.id)]
+
+
 def sent(app: App, subscriber_id: int) -> list[SentDigest]:
-    """The digests sent to the subscriber (delivery id, period, sent_at, calls), newest first;
-    digests only, never notices; [] for an unknown subscriber."""
-    return sent_digests(app.store(create=False), subscriber_id)
+    """The digests sent to the subscriber, by any of its channels (delivery id, period,
+    sent_at, calls), newest first; digests only, never notices; [] for an unknown
+    subscriber."""
+    store = app.store(create=False)
+    found = [d for one in _own(app, subscriber_id) for d in sent_digests(store, one)]
+    return sorted(found, key=lambda d: (d.sent_at, d.id), reverse=True)
 
 
 def web_copy(app: App, subscriber_id: int, delivery_id: int) -> str | None:
     """The HTML of the subscriber's digest ``delivery_id`` as it was sent (the email's HTML,
-    whatever the channel), or None when that delivery is not this subscriber's digest, was
-    not sent, or has no copy."""
-    return copy_of(app.store(create=False), subscriber_id, delivery_id)
+    whatever the channel), or None when that delivery is not the digest of this subscriber
+    (or of a destination it owns), was not sent, or has no copy."""
+    store = app.store(create=False)
+    for one in _own(app, subscriber_id):
+        if (copy := copy_of(store, one, delivery_id)) is not None:
+            return copy
+    return None

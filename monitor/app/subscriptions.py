@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -53,7 +54,8 @@ def ask(app: App, address: str, *, base_url: str, language: str = "en",
         logger.warning("subscription link not sent: %s links this hour already", PER_HOUR)
         return address
     known = _subscriber(app, address)
-    kind = "sign-in" if known is not None and known.active else "confirm"
+    subscribed = known is not None and any(r.active for r in destinations(app, known))
+    kind = "sign-in" if subscribed else "confirm"
     token = email_links.make_link(
         store, kind, address, now, LIFETIME[kind],
         subscriber_id=known.id if known else None,
@@ -143,14 +145,41 @@ def signed_in(app: App, subscriber_id: int, nonce: str) -> Subscriber | None:
 
 
 def from_link(app: App, token: str) -> Subscriber:
-    """The subscriber of a digest's link to their pages; ConfigError if it is not valid."""
+    """The subscriber of a digest's link to their pages (the email row that owns the Slack
+    webhook a Slack digest went to); ConfigError if it is not valid."""
     from monitor.digests.tokens import subscriber_of
 
-    return subscriber_of(app.store(create=False), app.settings, token[:300])
+    store = app.store(create=False)
+    row = subscriber_of(store, app.settings, token[:300])
+    return subscriber_store.get_subscriber(store, row.owner_id) if row.owner_id else row
 
 
-def save(app: App, subscriber_id: int, wanted: subscribers.Preferences) -> Subscriber:
-    """New preferences (the filters given replace the old; an empty one is cleared)."""
+def destinations(app: App, row: Subscriber) -> list[Subscriber]:
+    """Where a subscriber's digests may go: their email row, then the destinations it owns."""
+    return [row, *subscriber_store.owned(app.store(create=False), row.id or 0)]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How a subscriber receives their digests: ``email``, or ``slack`` through their own
+    incoming webhook (``webhook``: its address as safe to show, the secret path blanked)."""
+
+    kind: str
+    webhook: str = ""
+
+
+def channel(app: App, row: Subscriber) -> Channel:
+    hooks = [r for r in destinations(app, row)[1:] if r.kind == "slack-webhook"]
+    shown = subscriber_store.shown(hooks[0].kind, hooks[0].address) if hooks else ""
+    return Channel("slack" if any(r.active for r in hooks) else "email", shown)
+
+
+def save(app: App, subscriber_id: int, wanted: subscribers.Preferences, *,
+         via: str = "email", webhook: str = "") -> Subscriber:  # fmt: skip
+    """New preferences (the filters given replace the old; an empty one is cleared), for the
+    email row and every destination it owns, and the channel: ``email``, or ``slack`` through
+    ``webhook`` (a new webhook is checked by posting a message there first; none given keeps
+    the one set before). ConfigError saying what is wrong; nothing is saved then."""
     cleared = [name for name in subscribers.FILTERS if not wanted.filters.get(name)]
     if wanted.min_days in (None, 0):
         cleared.append("min_days")
@@ -158,15 +187,69 @@ def save(app: App, subscriber_id: int, wanted: subscribers.Preferences) -> Subsc
         filters={k: v for k, v in wanted.filters.items() if v}, clear=cleared,
         min_days=wanted.min_days or None, frequency=wanted.frequency, language=wanted.language,
     )  # fmt: skip
-    return subscribers.edit(app, subscriber_id, change, active=True)
+    row = subscriber_store.get_subscriber(app.store(create=False), subscriber_id)
+    hook = next((r for r in destinations(app, row)[1:] if r.kind == "slack-webhook"), None)
+    if via == "slack":
+        if webhook.strip():
+            hook = _connect(app, row, hook, webhook.strip(), wanted.language or row.language)
+        elif hook is None:
+            raise ConfigError("paste the address of a Slack incoming webhook to get your "
+                              "digests in Slack")  # fmt: skip
+    elif via != "email":
+        raise ConfigError("choose email or Slack")
+    keep = hook.id if via == "slack" and hook is not None else None
+    for other in destinations(app, row)[1:]:  # the same preferences; only the chosen one on
+        subscribers.edit(app, other.id or 0, change, active=other.id == keep)
+    saved = subscribers.edit(app, subscriber_id, change, active=via == "email")
+    logger.info("preferences saved subscriber=%s via=%s", subscriber_id, via)
+    return saved
+
+
+def _connect(app: App, row: Subscriber, hook: Subscriber | None, url: str,
+             language: str) -> Subscriber:  # fmt: skip
+    """The subscriber's webhook row for ``url``, once Slack took a message posted there."""
+    from monitor import redaction
+    from notifications.slack import (
+        check_webhook_host,
+        connected_message,
+        post_webhook,
+        webhook_client,
+        webhook_secrets,
+    )
+
+    hosts = app.settings.slack_webhook_hosts.split(",")
+    try:
+        url = check_webhook_host(url[:500], hosts)
+    except DeliveryError as exc:
+        raise ConfigError(str(exc)) from None
+    redaction.remember(*webhook_secrets(url))
+    if hook is not None and hook.address == url:
+        return hook
+    try:
+        post_webhook(webhook_client(url, retries=1, timeout=10), connected_message(language))
+    except DeliveryError as exc:
+        raise ConfigError(f"Slack did not take a message at this webhook, so nothing was saved: "
+                          f"{redact(str(exc))}") from None  # fmt: skip
+    if hook is not None:
+        return subscriber_store.update_subscriber(app.store(), hook.id or 0, address=url)
+    return subscriber_store.add_subscriber(
+        app.store(), "slack-webhook", url, owner_id=row.id, filters=row.filters,
+        language=language, frequency=row.frequency, reminder_days=row.reminder_days,
+        active=False,
+    )  # fmt: skip
 
 
 def leave(app: App, subscriber_id: int) -> Subscriber:
-    """Unsubscribe from the preferences page (this browser is signed out by the face)."""
+    """Unsubscribe from the preferences page, from every channel (this browser is signed
+    out by the face)."""
     from datetime import UTC, datetime
 
     # The nonce stays: the unsubscribe links of sent digests keep saying "already unsubscribed".
     store = app.store(create=False)
+    row = subscriber_store.get_subscriber(store, subscriber_id)
+    for other in destinations(app, row)[1:]:
+        subscriber_store.update_subscriber(store, other.id or 0, active=False,
+                                           unsubscribed_at=datetime.now(UTC))  # fmt: skip
     row = subscriber_store.update_subscriber(
         store, subscriber_id, active=False, unsubscribed_at=datetime.now(UTC)
     )
@@ -200,7 +283,9 @@ def calendar(app: App, key: str, *, domain: str = "funding-monitor") -> bytes:
         raise ConfigError("no calendar at this address (it may have been renewed)")
     now = app.now()
     entries = []
-    for call_id in subscriber_store.announced_calls(store, row.id):
+    announced = {c for r in destinations(app, row) for c in subscriber_store.announced_calls(
+        store, r.id or 0)}  # fmt: skip
+    for call_id in sorted(announced):
         indexed = search.known(app, call_id)  # the web face's index, else the store
         try:
             call = indexed.call if indexed else show(app, call_id, now=now)

@@ -15,7 +15,16 @@ from monitor.store.tables import Subscriber
 from notifications.registry import destination
 from notifications.slack import safe_webhook
 
-EDITABLE = ("name", "role", "language", "frequency", "filters", "reminder_days", "address")
+EDITABLE = (
+    "name",
+    "role",
+    "language",
+    "frequency",
+    "filters",
+    "reminder_days",
+    "address",
+    "owner_id",
+)
 
 
 def new_nonce() -> str:
@@ -104,6 +113,13 @@ def following(store: Store, tag_id: str) -> list[Subscriber]:
     """Active subscribers whose filter names ``tag_id``."""
     return [s for s in list_subscribers(store, active_only=True)
             if tag_id in s.filters.get("tags", [])]  # fmt: skip
+
+
+def owned(store: Store, owner_id: int) -> list[Subscriber]:
+    """The destinations a subscriber's email row owns (a Slack webhook they chose)."""
+    with store.session() as session:
+        query = select(Subscriber).where(Subscriber.owner_id == owner_id)
+        return list(session.exec(query.order_by(col(Subscriber.id))))
 
 
 def by_calendar_key(store: Store, key: str) -> Subscriber | None:

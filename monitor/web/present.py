@@ -175,6 +175,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "prefs_for": "Digests for {address}.",
         "prefs_welcome": "You are subscribed. Your first digest comes with the next weekly run.",
         "prefs_saved": "Saved.",
+        "prefs_where": "Where to send them",
+        "prefs_by_email": "By email, to {address}",
+        "prefs_by_slack": "In Slack, through an incoming webhook",
+        "prefs_webhook": "Slack incoming-webhook address",
+        "prefs_webhook_hint": "In Slack: add the Incoming Webhooks app, choose a channel and copy "
+        "the address it gives (https://hooks.slack.com/services/…). We post one message there "
+        "to check it before saving.",
+        "prefs_webhook_set": "Now posting to {webhook}. Leave the field empty to keep it, or "
+        "paste a new address.",
         "prefs_tags_hint": "None chosen: calls of every area.",
         "prefs_programmes": "Programmes or funders",
         "prefs_list_hint": "One a line. Empty: any.",
@@ -353,6 +362,15 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "prefs_welcome": "Du prenumererar nu. Den första sammanställningen kommer med nästa "
         "veckokörning.",
         "prefs_saved": "Sparat.",
+        "prefs_where": "Vart de ska skickas",
+        "prefs_by_email": "Med e-post, till {address}",
+        "prefs_by_slack": "I Slack, via en inkommande webhook",
+        "prefs_webhook": "Adress till Slacks inkommande webhook",
+        "prefs_webhook_hint": "I Slack: lägg till appen Incoming Webhooks, välj en kanal och "
+        "kopiera adressen den ger (https://hooks.slack.com/services/…). Vi skickar ett "
+        "meddelande dit för att kontrollera den innan vi sparar.",
+        "prefs_webhook_set": "Skickas nu till {webhook}. Lämna fältet tomt för att behålla den, "
+        "eller klistra in en ny adress.",
         "prefs_tags_hint": "Inget valt: utlysningar inom alla områden.",
         "prefs_programmes": "Program eller finansiärer",
         "prefs_list_hint": "En per rad. Tomt: alla.",

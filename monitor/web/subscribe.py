@@ -4,7 +4,8 @@
 by email"); the answer is the same whoever asks. The email's link opens ``/confirm`` (a new
 subscription) or ``/sign-in`` (a known one): a page with one button, because a GET never
 changes anything (mail scanners open links). Then ``/preferences``: tags, programmes, places,
-keywords, minimum days left, weekly or daily, English or Swedish, and unsubscribing. A digest's
+keywords, minimum days left, weekly or daily, English or Swedish, email or one's own Slack
+webhook, and unsubscribing. A digest's
 own link to the preferences page signs its reader in too."""
 
 from __future__ import annotations
@@ -122,14 +123,26 @@ async def preferences(request: Request, token: str = "") -> Response:
         return message(request, "sign_in_heading", "sign_in_body", again=True)
     lang = language_of(request)
     choices = await run_in_threadpool(_choices, request, lang)
-    base = (app_of(request).settings.public_url or str(request.base_url)).rstrip("/")
+    asked = request.query_params
+    return await _preferences_page(request, row, choices, saved=asked.get("saved") == "1",
+                                   welcome=asked.get("welcome") == "1",
+                                   new_feed=asked.get("calendar") == "1")  # fmt: skip
+
+
+async def _preferences_page(request: Request, row: Any, choices: dict[str, Any], *,
+                            saved: bool = False, welcome: bool = False,
+                            new_feed: bool = False, problem: str = "",
+                            problem_field: str = "") -> Response:  # fmt: skip
+    app = app_of(request)
+    base = (app.settings.public_url or str(request.base_url)).rstrip("/")
     feed = f"{base}/calendar/{row.calendar_key}.ics" if row.calendar_key else ""
+    mine = await run_in_threadpool(subscriptions.destinations, app, row)
+    channel = await run_in_threadpool(subscriptions.channel, app, row)
     return render(request, "preferences.html", {
-        "row": row, "choices": choices, "filters": row.filters, "feed": feed,
-        "saved": request.query_params.get("saved") == "1",
-        "welcome": request.query_params.get("welcome") == "1", "problem": "",
-        "new_feed": request.query_params.get("calendar") == "1",
-    })  # fmt: skip
+        "row": row, "choices": choices, "filters": row.filters, "feed": feed, "saved": saved,
+        "welcome": welcome, "problem": problem, "problem_field": problem_field,
+        "new_feed": new_feed, "channel": channel, "active": any(r.active for r in mine),
+    }, status=400 if problem else 200)  # fmt: skip
 
 
 @router.post("/preferences", include_in_schema=False, dependencies=[Depends(csrf.check)])
@@ -142,6 +155,8 @@ async def save(
     min_days: str = Form(""),
     frequency: str = Form("weekly"),
     language: str = Form("en"),
+    via: str = Form("email"),
+    webhook: str = Form(""),
 ) -> Response:
     row = await run_in_threadpool(_signed_in, request)
     if row is None:
@@ -157,14 +172,16 @@ async def save(
                      "programmes": _values(programmes), "keywords": _values(keywords)},
             min_days=days, frequency=frequency, language=language,
         )  # fmt: skip
-        await run_in_threadpool(subscriptions.save, app_of(request), row.id, wanted)
+        app = app_of(request)
+        await run_in_threadpool(
+            lambda: subscriptions.save(app, row.id, wanted, via=via, webhook=webhook[:500])
+        )
     except (ConfigError, ValueError) as exc:
         message = str(exc) if isinstance(exc, ConfigError) else "the minimum days left is a number"
         choices = await run_in_threadpool(_choices, request, language_of(request))
-        return render(request, "preferences.html", {
-            "row": row, "choices": choices, "filters": row.filters, "saved": False,
-            "welcome": False, "problem": message, "feed": "", "new_feed": False,
-        }, status=400)  # fmt: skip
+        field = "webhook" if "webhook" in message.lower() else ""
+        return await _preferences_page(request, row, choices, problem=message,
+                                       problem_field=field)  # fmt: skip
     return RedirectResponse("/preferences?saved=1", status_code=303)
 
 
