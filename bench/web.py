@@ -9,6 +9,11 @@ and call pages, in turns. Prints, per kind, the server's own time (its Server-Ti
 and the client's, p50 and p95, requests/s, and the server's resident memory after the run.
 Targets (issue #14): p95 server time <= 100 ms for a faceted search, <= 50 ms for a call page.
 
+Then the staff pages (issue #15): 200 sources (each with 30 runs, some failing, and health
+events), an admin signed in through the emailed link's page, and the same 20 clients asking
+for every staff page in turn (the sources dashboard, a source, the audit log, users, and every
+other staff page the app serves); per page p50, p95 (target <= 100 ms).
+
     python bench/web.py [--calls 12000] [--clients 20] [--seconds 15] [--skip-pg]
 """
 
@@ -71,6 +76,97 @@ def build(url: str, count: int) -> list[int]:
     return ids
 
 
+def add_sources(url: str, count: int) -> list[str]:
+    """``count`` - 1 more sources (feeds), each with 30 runs (every seventh source failing for
+    its last three) and a health event; an admin; returns the sources' names."""
+    from datetime import timedelta
+
+    from monitor.store import staff as staff_store
+    from monitor.store.tables import FetchRun, SourceEvent
+
+    store = open_store(url)
+    now = datetime.now(UTC)
+    names = ["eu-portal"]
+    runs: list[FetchRun] = []
+    events: list[SourceEvent] = []
+    for n in range(1, count):
+        name = f"feed-{n:03d}"
+        row = source_store.add_source(store, name, "feed", f"https://funder{n}.example/rss", {})
+        assert row.id is not None
+        names.append(name)
+        for k in range(30):
+            failed = n % 7 == 0 and k >= 27
+            at = now - timedelta(hours=6 * (30 - k))
+            runs.append(FetchRun(source_id=row.id, started_at=at,
+                                 finished_at=at + timedelta(seconds=2),
+                                 outcome="failed" if failed else "ok", items=0 if failed else 25,
+                                 unchanged=0 if failed else 25,
+                                 error="HTTP 503 from funder" if failed else None))  # fmt: skip
+        events.append(SourceEvent(source_id=row.id, kind="unhealthy" if n % 7 == 0 else "healthy",
+                                  reason="2 failed runs in a row" if n % 7 == 0 else "",
+                                  at=now - timedelta(hours=12)))  # fmt: skip
+    with store.session() as session:
+        session.add_all([*runs, *events])
+        session.commit()
+    staff_store.add(store, "bench.admin@ki.se", "admin", now)
+    store.dispose()
+    return names
+
+
+def sign_in(base: str, url: str) -> httpx.Client:
+    """A client signed in to the staff pages as the admin, through the link's page."""
+    import re
+    from datetime import timedelta
+
+    from monitor.store import email_links
+
+    store = open_store(url)
+    token = email_links.make_link(store, "staff", "bench.admin@ki.se", datetime.now(UTC),
+                                  timedelta(minutes=15))  # fmt: skip
+    store.dispose()
+    http = httpx.Client(base_url=base, timeout=30)
+    page = http.get(f"/staff/sign-in?token={token}")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    done = http.post("/staff/sign-in", data={"csrf_token": found.group(1), "token": token})
+    assert done.status_code in (200, 303), done.status_code
+    return http
+
+
+def staff_pages(http: httpx.Client, names: list[str]) -> list[str]:
+    """Every staff page the app serves (from the menu), plus a source's own page."""
+    import re
+
+    home = http.get("/staff")
+    assert home.status_code == 200, home.status_code
+    found = sorted(set(re.findall(r'href="(/staff/[a-z-]+)"', home.text)) - {"/staff/sign-in"})
+    pages = ["/staff", *found]
+    if "/staff/sources" in found:
+        pages.append(f"/staff/sources/{names[len(names) // 2]}")
+    return pages
+
+
+Timings = dict[str, list[tuple[float, float]]]  # per kind: (server ms, client ms)
+
+
+def staff_client(http: httpx.Client, pages: list[str], until: float, seed: int, out: Timings,
+                 lock: threading.Lock) -> None:  # fmt: skip
+    mine: dict[str, list[tuple[float, float]]] = {p: [] for p in pages}
+    n = seed
+    while time.perf_counter() < until:
+        path = pages[n % len(pages)]
+        started = time.perf_counter()
+        response = http.get(path)
+        took = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: {response.status_code}")
+        mine[path].append((float(response.headers["server-timing"].split("dur=")[1]), took))
+        n += 1
+    with lock:
+        for path, rows in mine.items():
+            out.setdefault(path, []).extend(rows)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,15 +216,18 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
 
 
-def run(url: str, label: str, count: int, clients: int, seconds: float) -> None:
+def run(url: str, label: str, count: int, clients: int, seconds: float, sources: int) -> None:
     started = time.perf_counter()
     ids = build(url, count)
-    print(f"{label}: {len(ids)} calls stored and tagged in {time.perf_counter() - started:.1f} s")
+    names = add_sources(url, sources)
+    print(f"{label}: {len(ids)} calls stored and tagged, {len(names)} sources, in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     command = shutil.which("funding-monitor", path=str(Path(sys.executable).parent))
     assert command, "funding-monitor is not installed beside this Python"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNDING_MONITOR_")}
-    env.update(FUNDING_MONITOR_DATABASE_URL=url, FUNDING_MONITOR_LOG_LEVEL="WARNING")
+    env.update(FUNDING_MONITOR_DATABASE_URL=url, FUNDING_MONITOR_LOG_LEVEL="WARNING",
+               FUNDING_MONITOR_SECRET_KEY="bench-secret-key-0123456789")  # fmt: skip
     server = subprocess.Popen([command, "web", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -165,6 +264,7 @@ def run(url: str, label: str, count: int, clients: int, seconds: float) -> None:
                   f"{statistics.median(server_ms):6.1f} ms  p95 {p95:6.1f} ms  (target <= "
                   f"{target} ms: {verdict})   client p50 {statistics.median(client_ms):6.1f} ms"
                   f"  p95 {pct(client_ms, 0.95):6.1f} ms")  # fmt: skip
+        staff(base, url, names, clients, seconds)
         import psutil
 
         rss = psutil.Process(server.pid).memory_info().rss
@@ -174,19 +274,56 @@ def run(url: str, label: str, count: int, clients: int, seconds: float) -> None:
         server.wait(timeout=30)
 
 
+def staff(base: str, url: str, names: list[str], clients: int, seconds: float) -> None:
+    """The staff pages under the same load: each client signed in as the admin."""
+    sessions = [sign_in(base, url) for _ in range(clients)]
+    pages = staff_pages(sessions[0], names)
+    out: dict[str, list[tuple[float, float]]] = {}
+    lock = threading.Lock()
+    until = time.perf_counter() + seconds
+    threads = [threading.Thread(target=staff_client, args=(http, pages, until, n, out, lock))
+               for n, http in enumerate(sessions)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = sum(len(v) for v in out.values())
+    print(f"  staff pages, {clients} clients for {seconds:.0f} s: {total} requests, "
+          f"{total / seconds:.0f}/s")  # fmt: skip
+    for path in pages:
+        server_ms = [s for s, _ in out.get(path, [])]
+        if not server_ms:
+            continue
+        p95 = pct(server_ms, 0.95)
+        verdict = "met" if p95 <= 100 else "MISSED"
+        shown = "/staff/sources/NAME" if path.startswith("/staff/sources/") else path
+        print(f"  {shown:<22} n={len(server_ms):>5}  server p50 {statistics.median(server_ms):6.1f}"
+              f" ms  p95 {p95:6.1f} ms  (target <= 100 ms: {verdict})")  # fmt: skip
+    for http in sessions:
+        http.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=12_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--skip-pg", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        run(f"sqlite:///{work}/web.db", "SQLite", args.calls, args.clients, args.seconds)
+        run(
+            f"sqlite:///{work}/web.db",
+            "SQLite",
+            args.calls,
+            args.clients,
+            args.seconds,
+            args.sources,
+        )
     if not args.skip_pg:
         with pg_database(args.pg) as url:
-            run(url, "PostgreSQL", args.calls, args.clients, args.seconds)
+            run(url, "PostgreSQL", args.calls, args.clients, args.seconds, args.sources)
 
 
 if __name__ == "__main__":
