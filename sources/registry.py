@@ -14,8 +14,17 @@ MODULES: dict[str, str] = {  # kind name -> the module whose KIND it is
     "eu-ft": "sources.eu_ft",
     "feed": "sources.feed",
     "grants-gov": "sources.grants_gov",
+    "manual": "sources.manual",
     "page": "sources.page",
 }
+# Kinds that are built in rather than added by a curator: their one source is made when first
+# needed, and never fetched ("manual": the calls entered by hand, `calls add`).
+BUILT_IN = frozenset({"manual"})
+
+
+def addable() -> list[str]:
+    """The kinds a curator may add a source of (`sources add --kind`), in name order."""
+    return sorted(name for name in MODULES if name not in BUILT_IN)
 
 
 def get_kind(name: str) -> SourceKind:
@@ -23,7 +32,7 @@ def get_kind(name: str) -> SourceKind:
     try:
         module = MODULES[name]
     except (KeyError, TypeError):
-        valid = ", ".join(sorted(MODULES))
+        valid = ", ".join(addable())
         raise SettingError(
             f"unknown source kind {name!r}; valid kinds: {valid}",
             hint="Pick one of the listed kinds with --kind.",

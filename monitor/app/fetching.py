@@ -7,16 +7,25 @@ from collections.abc import Callable, Sequence
 
 from monitor.app.context import App
 from monitor.app.jobs import fetch_sources, polite_http
+from monitor.errors import ConfigError
 from monitor.ingest.runs import SourceReport
 from monitor.store import sources as source_store
 from monitor.store.tables import Source
+from sources.registry import BUILT_IN
 
 
 def due(app: App, only: str | None = None) -> list[Source]:
-    """The sources a fetch runs: the enabled ones, or the one named (enabled or not)."""
+    """The sources a fetch runs: the enabled ones, or the one named (enabled or not; a
+    built-in kind's, never fetched, is a ConfigError)."""
     store = app.store()
     if only:
-        return [source_store.get_source(store, only)]
+        source = source_store.get_source(store, only)
+        if source.kind in BUILT_IN:
+            raise ConfigError(
+                f"source {only!r} holds the calls entered by hand: it is never fetched",
+                hint="Use `funding-monitor calls add|edit|import`.",
+            )
+        return [source]
     return source_store.list_sources(store, enabled_only=True)
 
 

@@ -17,7 +17,7 @@ from monitor.store.tables import Source
 from sources.errors import SourceError
 from sources.kind import SourceKind
 from sources.records import CallRecord, SourceConfig
-from sources.registry import all_kinds, get_kind
+from sources.registry import BUILT_IN, all_kinds, get_kind
 from sources.settings import validate
 
 if TYPE_CHECKING:
@@ -38,8 +38,10 @@ def add(
     settings: dict[str, str] | None = None,
     every: str | None = None,
 ) -> Source:
-    """Add a source; its settings are validated against its kind before anything is stored."""
+    """Add a source; its settings are validated against its kind before anything is stored.
+    ConfigError for a built-in kind (``manual``: calls entered by hand have their own source)."""
     kind = get_kind(kind_name)
+    _not_built_in(kind.name, "added")
     given = dict(settings or {})
     validate(kind.name, kind.settings, given)
     url = url or kind.default_url
@@ -185,4 +187,17 @@ def remove(app: App, name: str) -> int:
 
 
 def set_enabled(app: App, name: str, enabled: bool) -> None:
-    source_store.set_enabled(app.store(), name, enabled)
+    """Enable or disable a source; ConfigError for enabling a built-in kind's (never fetched)."""
+    store = app.store()
+    if enabled:
+        _not_built_in(source_store.get_source(store, name).kind, "enabled")
+    source_store.set_enabled(store, name, enabled)
+
+
+def _not_built_in(kind: str, done: str) -> None:
+    """ConfigError when ``kind`` is built in (its calls are entered by hand, never fetched)."""
+    if kind in BUILT_IN:
+        raise ConfigError(
+            f"a source of kind {kind!r} is built in and is never {done}: its calls are entered "
+            "by hand", hint="Use `funding-monitor calls add|edit|import`.",
+        )  # fmt: skip

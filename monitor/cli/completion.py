@@ -1,8 +1,8 @@
 """Shell completion, by argcomplete: `funding-monitor completion bash` (or zsh, fish, tcsh)
 prints the script a shell sources once; on TAB the shell runs the program with ``_ARGCOMPLETE``
 set and `answer` replies before any command runs. Commands, flags and choices come from the
-parser itself, source kinds from the registry, source names and tag ids from the store (through
-the application layer)."""
+parser itself, source kinds from the registry, source names, tag ids and the identifiers of the
+calls entered by hand from the store (through the application layer)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,12 @@ def tag_ids(app: App) -> list[str]:
     return [row.id for row in tags.rows(app)]
 
 
+def entered_calls(app: App) -> list[str]:
+    from monitor.app import manual_calls
+
+    return manual_calls.identifiers(app)
+
+
 # (command path, argument dest) -> what completes it; a path is the words after the program.
 FROM_STORE: dict[tuple[str, str], Reader] = {
     **{(f"sources {verb}", "name"): source_names
@@ -57,15 +63,16 @@ FROM_STORE: dict[tuple[str, str], Reader] = {
        for verb in ("show", "rename", "edit", "retire", "restore", "history")},
     ("calls list", "sources"): source_names,
     ("calls list", "tags"): tag_ids,
+    ("calls edit", "id"): entered_calls,
     ("fetch", "source"): source_names,
     ("label", "tag"): tag_ids,
 }  # fmt: skip
 
 
 def kind_names(prefix: str, **_: object) -> list[str]:
-    from sources.registry import MODULES
+    from sources.registry import addable
 
-    return [name for name in MODULES if name.startswith(prefix)]
+    return [name for name in addable() if name.startswith(prefix)]
 
 
 KNOWN: dict[tuple[str, str], Callable[..., list[str]]] = {  # completed without the store

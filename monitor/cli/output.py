@@ -204,9 +204,8 @@ def call_detail(call: CallView, tz: tzinfo = UTC) -> str:
         upcoming = " <- next" if call.next_deadline and d["at"] == _match(call, d) else ""
         lines.append(f"    {local}  [{d['at']}]{mark}{upcoming}")
     lines.append("  history:")
-    for change in call.changes:
-        detail = "" if change.kind == "new" else f": {_short(change.old)} -> {_short(change.new)}"
-        lines.append(f"    {stamp(change.at, tz)}  {change.kind}{detail}")
+    for c in call.changes:
+        lines.append(f"    {stamp(c.at, tz)}  {change_text(c.kind, c.old, c.new)}")
     if call.summary:
         lines += ["", call.summary]
     return "\n".join(lines)
@@ -217,6 +216,11 @@ def _match(call: CallView, deadline: dict[str, Any]) -> str | None:
         return None
     at = datetime.fromisoformat(deadline["at"])
     return deadline["at"] if at == call.next_deadline else None
+
+
+def change_text(kind: str, old: Any, new: Any) -> str:
+    """A typed change on one line: ``deadline_changed: [old] -> [new]``."""
+    return kind if kind == "new" else f"{kind}: {_short(old)} -> {_short(new)}"
 
 
 def _short(value: Any) -> str:

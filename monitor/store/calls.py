@@ -46,6 +46,19 @@ def deadline_from_json(value: dict[str, Any]) -> Deadline:
     return Deadline(datetime.fromisoformat(value["at"]), value.get("raw", ""), value["date_only"])
 
 
+def record_of(call: Call) -> CallRecord:
+    """The record a stored call holds (``record_values`` the other way; the opening in UTC)."""
+    return CallRecord(
+        external_id=call.external_id, identifier=call.identifier, title=call.title,
+        url=call.url, funder=call.funder, programme=call.programme, status=call.status,
+        description=call.description, call_identifier=call.call_identifier,
+        call_title=call.call_title, action_types=tuple(call.action_types), opens=call.opens,
+        deadlines=tuple(deadline_from_json(d) for d in call.deadlines), budget=call.budget,
+        currency=call.currency, keywords=tuple(call.keywords), source_status=call.source_status,
+        flags=tuple(call.flags),
+    )  # fmt: skip
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
@@ -146,7 +159,10 @@ class _Plan:
 
 
 def _plan(
-    incoming: dict[str, CallRecord], known: dict[str, tuple[int, str, Any]], now: datetime
+    incoming: dict[str, CallRecord],
+    known: dict[str, tuple[int, str, Any]],
+    now: datetime,
+    complete: bool = True,
 ) -> _Plan:
     plan = _Plan()
     for ext, record in incoming.items():
@@ -163,9 +179,10 @@ def _plan(
             plan.changed[call_id] = (record, digest)
         elif unseen is None:
             plan.unchanged += 1
-    plan.gone = [
-        cid for ext, (cid, _, unseen) in known.items() if ext not in incoming and not unseen
-    ]
+    if complete:  # a partial listing (calls entered by hand) says nothing of the others
+        plan.gone = [
+            cid for ext, (cid, _, unseen) in known.items() if ext not in incoming and not unseen
+        ]
     return plan
 
 
@@ -194,6 +211,7 @@ class Listing:
     source_id: int
     records: Iterable[CallRecord]
     run_id: int | None = None
+    complete: bool = True  # False: only these calls, the source's others left as they are
 
 
 def upsert_listings(
@@ -214,7 +232,7 @@ def upsert_listings(
     if len(set(ids)) != len(ids):
         raise ValueError("one listing per source")
     with store.joined(session) as session:
-        _claim(session, ids)
+        claim(session, ids)
         known: dict[int, dict[str, tuple[int, str, Any]]] = {sid: {} for sid in ids}
         for chunk in _chunks(ids):
             columns = (Call.id, Call.source_id, Call.external_id, Call.content_hash,
@@ -223,7 +241,12 @@ def upsert_listings(
             for call_id, sid, ext, digest, unseen in session.execute(query):
                 known[sid][ext] = (call_id, digest, unseen)
         plans = [
-            _plan({_key(r.external_id): r for r in listing.records}, known[listing.source_id], now)
+            _plan(
+                {_key(r.external_id): r for r in listing.records},
+                known[listing.source_id],
+                now,
+                listing.complete,
+            )
             for listing in listings
         ]
         pairs = list(zip(listings, plans, strict=True))
@@ -258,7 +281,7 @@ def upsert_listings(
     return counts
 
 
-def _claim(session: Session, source_ids: Sequence[int]) -> None:
+def claim(session: Session, source_ids: Sequence[int]) -> None:
     """Take the sources' rows before reading their calls, so that two writers of one source
     (whatever else keeps them apart) follow one another: the second reads what the first
     committed and finds nothing changed, and no change event is recorded twice. PostgreSQL:

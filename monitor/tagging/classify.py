@@ -29,6 +29,7 @@ from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
+from monitor.store.tables import Call
 from monitor.tagging import training
 
 logger = logging.getLogger(__name__)
@@ -128,23 +129,40 @@ def classify_stored(
     had_models = bool(tag_store.models(store))
     active = active_tagger(store, settings)
     trained = None if had_models else "the first model was trained from the shipped labels"
-    taxonomy = active.tagger.taxonomy
     tagged, last_id = 0, 0
     while stop is None or not stop.is_set():
         calls = tag_store.calls_page(store, last_id, BATCH,
                                      due_for=None if all_calls else active.name)  # fmt: skip
         if not calls:
             break
-        ids = [c.id for c in calls if c.id is not None]
-        results = active.tagger.tag([document_from(c) for c in calls])
-        labels = tag_store.labels(store, ids)
-        given = {cid: given_tags(r, labels.get(cid, {}), taxonomy)
-                 for cid, r in zip(ids, results, strict=True)}  # fmt: skip
-        tag_store.replace_call_tags(store, given, active.name, now)
-        tagged += len(ids)
-        last_id = ids[-1]
+        tagged += _tag(store, active, calls, now)
+        last_id = calls[-1].id or last_id
     logger.info("classified calls=%d tagger=%s", tagged, active.name)
     return ClassifyReport(tagged, active.name, active.warning, trained)
+
+
+def classify_calls(
+    store: Store, settings: Settings, call_ids: Iterable[int], *, now: datetime | None = None
+) -> ClassifyReport:
+    """Tag these calls now (a call entered by hand, as it is saved) with the tagger in force;
+    labels override. No model is trained on the way: before the first one exists the rules
+    alone tag them, and the first `classify` (which trains it) tags them again."""
+    active = active_tagger(store, settings, bootstrap=False)
+    calls = list(tag_store.calls_by_id(store, call_ids).values())
+    tagged = _tag(store, active, calls, now or datetime.now(UTC)) if calls else 0
+    return ClassifyReport(tagged, active.name, active.warning)
+
+
+def _tag(store: Store, active: ActiveTagger, calls: list[Call], now: datetime) -> int:
+    """Tag one batch of stored calls in one transaction; how many."""
+    ids = [c.id for c in calls if c.id is not None]
+    results = active.tagger.tag([document_from(c) for c in calls])
+    labels = tag_store.labels(store, ids)
+    taxonomy = active.tagger.taxonomy
+    given = {cid: given_tags(r, labels.get(cid, {}), taxonomy)
+             for cid, r in zip(ids, results, strict=True)}  # fmt: skip
+    tag_store.replace_call_tags(store, given, active.name, now)
+    return len(ids)
 
 
 def classify_lines(lines: Iterable[str], tagger: Tagger) -> Iterator[tuple[int, str | None, str]]:
