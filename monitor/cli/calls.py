@@ -1,4 +1,4 @@
-"""`calls list|show`, and the calls entered by hand: `calls add|edit|import`."""
+"""`calls list|show|unlink`, and the calls entered by hand: `calls add|edit|import`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def register(commands: Any) -> None:
-    group = verbs(commands.add_parser("calls", help="list and show stored calls"), "calls_command")
+    calls = commands.add_parser("calls", help="list, show and unlink stored calls; enter calls")
+    group = verbs(calls, "calls_command")
     listing = group.add_parser("list", help="list calls (a filter given twice: any of its values)")
     repeatable(listing, "--status", "STATUS", "forthcoming, open or closed; repeatable",
                dest="statuses")  # fmt: skip
@@ -34,6 +35,10 @@ def register(commands: Any) -> None:
                       help="the call's number or its identifier (HORIZON-…)")  # fmt: skip
     show.add_argument("--json", action="store_true")
     show.set_defaults(run=show_call)
+    unlink = group.add_parser("unlink", help="make a call linked to other sources' calls its "
+                              "own call again (never linked to them again)")  # fmt: skip
+    unlink.add_argument("id", type=arguments.ids, help="the call's number")
+    unlink.set_defaults(run=unlink_call)
     add = group.add_parser("add", help="enter a call by hand (one no source publishes)",
                            description=ENTERED)  # fmt: skip
     add.add_argument("--identifier", metavar="ID",
@@ -179,3 +184,12 @@ def import_calls(args: argparse.Namespace, app: App) -> int:
             print(f"{args.file} line {line}: {error}", file=sys.stderr)
         print(", ".join(f"{what} {n}" for what, n in counts.items()))
     return 1 if done.failed else 0
+
+
+def unlink_call(args: argparse.Namespace, app: App) -> int:
+    from monitor.app import links
+
+    done = links.split(app, args.id)
+    apart = ", ".join(str(i) for i in done.apart_from)
+    print(f"call {done.id} is its own call again; it will not be linked to {apart} again")
+    return 0

@@ -150,15 +150,14 @@ def import_file(args: argparse.Namespace, app: App) -> int:
 
 def retire_tag(args: argparse.Namespace, app: App) -> int:
     from monitor.app import tags
-    from monitor.app.subscribers import shown_address
 
     done = tags.retire(app, args.id, force=args.force)
     if not done.done:
         print(f"warning: tag {args.id} is on {done.calls} calls and in {done.labels} labels, "
               f"and {len(done.followers)} subscribers follow it; their subscriptions to it "
               "will match nothing once it is retired.", file=sys.stderr)  # fmt: skip
-        for row in done.followers:
-            print(f"  subscriber {row.id}: {shown_address(row)}", file=sys.stderr)
+        for follower in done.followers:
+            print(f"  subscriber {follower.id}: {follower.shown}", file=sys.stderr)
         print("Retire it anyway with --force.", file=sys.stderr)
         return 1
     print(f"tag {args.id} retired (removed from {done.calls} calls; labels kept)")

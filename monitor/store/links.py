@@ -1,15 +1,21 @@
-"""Linking a source's new calls to the same call already stored from another source."""
+"""Linking a source's new calls to the same call already stored from another source, the
+linked calls as staff review them, and splitting a wrong link so that it stays split."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session, col
 
-from monitor.store.matching import Candidate, best_match, canonical_identifier
-from monitor.store.tables import Call
+from monitor.errors import ConfigError
+from monitor.store.db import Store
+from monitor.store.matching import Candidate, best_match, canonical_identifier, identity
+from monitor.store.tables import Call, CallApart, Source
+
+Ends = frozenset[tuple[int, str]]  # two calls kept apart: (source id, identity) of each
 
 _FIELDS: tuple[Any, ...] = tuple(
     col(field)
@@ -18,7 +24,7 @@ _FIELDS: tuple[Any, ...] = tuple(
 )  # fmt: skip
 
 
-def _candidate(row: Mapping[Any, Any]) -> Candidate:
+def candidate(row: Mapping[Any, Any]) -> Candidate:
     """A call as matching sees it, from its column values (a new call's, or a stored row's)."""
     days = frozenset(d["at"][:10] for d in row["deadlines"] or ())
     return Candidate(row["id"], row["source_id"], row["identifier"], row["url"], row["title"],
@@ -38,7 +44,22 @@ def link_new_calls(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
             return 0  # nothing from any other source to match against
     ordered = sorted(rows, key=lambda row: row["id"])
     linked: set[int] = set()
-    return sum(_link(session, ordered[i : i + 500], linked) for i in range(0, len(ordered), 500))
+    apart = _apart(session, sources)
+    return sum(_link(session, ordered[i : i + 500], linked, apart)
+               for i in range(0, len(ordered), 500))  # fmt: skip
+
+
+def _ends(call: Candidate) -> tuple[int, str]:
+    return call.source_id, identity(call.identifier, call.url)
+
+
+def _apart(session: Session, source_ids: set[int]) -> set[Ends]:
+    """The pairs staff split that involve these sources."""
+    query = select(col(CallApart.source_id), col(CallApart.key), col(CallApart.other_source_id),
+                   col(CallApart.other_key)).where(or_(
+        col(CallApart.source_id).in_(source_ids), col(CallApart.other_source_id).in_(source_ids)
+    ))  # fmt: skip
+    return {frozenset({(a, key), (b, other)}) for a, key, b, other in session.execute(query)}
 
 
 def _keys(call: Candidate) -> list[tuple[str, object]]:
@@ -49,10 +70,11 @@ def _keys(call: Candidate) -> list[tuple[str, object]]:
     return keys
 
 
-def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int]) -> int:
+def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int],
+          apart: set[Ends]) -> int:  # fmt: skip
     """Link ``rows`` (in id order); ``linked`` collects the calls linked so far in this pass,
-    which can no longer be the call others point at."""
-    fresh = [_candidate(row) for row in rows]
+    which can no longer be the call others point at; never two calls staff split apart."""
+    fresh = [candidate(row) for row in rows]
     # Both sides keep the portal's spelling of EU ids, so the plain (indexed) column is compared.
     identifiers = {c.identifier for c in fresh if canonical_identifier(c.identifier)}
     urls = {c.url for c in fresh}
@@ -72,14 +94,15 @@ def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int])
     # Index the candidates by what can make them match, so each new call meets only its own.
     by_key: dict[object, list[Candidate]] = {}
     for row in session.execute(query):
-        other = _candidate(row._mapping)
+        other = candidate(row._mapping)
         for key in _keys(other):
             by_key.setdefault(key, []).append(other)
     links = []
     for call in fresh:  # an earlier call of another source, not itself a copy: as if one by one
         pool = sorted(
             {o.id: o for key in _keys(call) for o in by_key.get(key, [])
-             if o.id < call.id and o.id not in linked}.values(),
+             if o.id < call.id and o.id not in linked
+             and not (apart and frozenset({_ends(call), _ends(o)}) in apart)}.values(),
             key=lambda o: o.id,
         )  # fmt: skip
         match = best_match(call, pool)
@@ -95,3 +118,59 @@ def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int])
         )
         session.connection().execute(statement, links)
     return len(links)
+
+
+def linked_rows(store: Store) -> list[dict[str, Any]]:
+    """Every call linked to another (the first of each group and its copies), in id order:
+    ``id``, ``same_as_id``, ``source_id``, ``source`` (name), ``identifier``, ``url``,
+    ``title``, ``funder``, ``deadlines``, ``last_deadline``."""
+    heads = select(col(Call.same_as_id)).where(col(Call.same_as_id).is_not(None))
+    query = (
+        select(*_FIELDS, col(Call.same_as_id), col(Source.name).label("source"))
+        .join(Source, col(Source.id) == col(Call.source_id))
+        .where(or_(col(Call.id).in_(heads), col(Call.same_as_id).is_not(None)))
+        .order_by(col(Call.id))
+    )
+    with store.session() as session:
+        return [dict(row._mapping) for row in session.execute(query)]
+
+
+def split_call(store: Store, call_id: int, now: datetime) -> tuple[int, list[int]]:
+    """Make ``call_id`` its own call again: unlinked from the call it copies, or (the first of
+    its group) from its copies, the earliest of which takes its place. Each pair it leaves is
+    kept apart, so that matching never links them again. Returns (the first of the group it
+    was in, the ids of the calls it was linked with); ConfigError for an unknown call or one
+    linked to nothing."""
+    with store.session() as session:
+        call = session.get(Call, call_id)
+        if call is None:
+            raise ConfigError(
+                f"no call with id {call_id}", hint="See `funding-monitor calls list`."
+            )
+        head = call.same_as_id or call_id
+        query = select(Call).where(or_(col(Call.id) == head, col(Call.same_as_id) == head))
+        group = list(session.scalars(query.order_by(col(Call.id))))
+        others = [c for c in group if c.id != call_id]
+        if not others:
+            raise ConfigError(
+                f"call {call_id} is not linked to another call",
+                hint="See the calls it is linked with: `funding-monitor calls show ID`.",
+            )
+        if call.same_as_id is None:  # the first of its group: the next one takes its place
+            first, *rest = others
+            first.same_as_id = None
+            for other in rest:
+                other.same_as_id = first.id
+        call.same_as_id = None
+        mine = (call.source_id, identity(call.identifier, call.url))
+        kept = _apart(session, {call.source_id})
+        for other in others:
+            theirs = (other.source_id, identity(other.identifier, other.url))
+            if mine == theirs or frozenset({mine, theirs}) in kept:
+                continue
+            (a, key), (b, other_key) = sorted((mine, theirs))
+            session.add(CallApart(source_id=a, key=key, other_source_id=b, other_key=other_key,
+                                  at=now))  # fmt: skip
+            kept.add(frozenset({mine, theirs}))
+        session.add_all([call, *others])
+        return head, [c.id for c in others if c.id is not None]

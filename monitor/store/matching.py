@@ -4,6 +4,7 @@ title + funder + deadline. The rules err on the side of keeping calls apart."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -39,6 +40,16 @@ def canonical_identifier(identifier: str) -> str | None:
     """An identifier two funders would both use (EU topic ids), normalised; else None."""
     text = identifier.strip()
     return text.upper() if EU_TOPIC.match(text.upper()) else None
+
+
+def identity(identifier: str, url: str) -> str:
+    """What a call keeps when its source lists it again under a new external id: its
+    identifier (upper case), else its link; at most 300 characters (a longer one keeps a hash
+    of the whole). Staff's splits (``CallApart``) are kept by it."""
+    text = identifier.strip().upper() or url.strip()
+    if len(text) <= 300:
+        return text
+    return f"{text[:283]}~{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}"
 
 
 def same_call(a: Candidate, b: Candidate) -> str | None:

@@ -121,12 +121,32 @@ class Call(SQLModel, table=True):
     last_seen: datetime | None = _when(nullable=False)
     last_changed: datetime | None = _when(nullable=False)
     unseen_since: datetime | None = _when()
-    # The same call as published by another source, which came first (monitor/store/matching.py).
+    # The same call as published by another source, which came first (monitor/store/matching.py);
+    # never one that staff split it from (``CallApart``).
     same_as_id: int | None = _ref("call.id", required=False)
     # When the call was last tagged, and by what (model id or "rules"): a changed call or a new
     # model makes it due again.
     tagged_at: datetime | None = _when()
     tagged_with: str | None = Field(default=None, max_length=64)
+
+
+class CallApart(SQLModel, table=True):
+    """Two calls staff split apart (``calls unlink``, the linked-calls page): matching never
+    links them as one call again. Each end is a source and the call's identity there
+    (``matching.identity``: its identifier, else its link), which a re-listing of the call
+    under a new external id keeps; ends are stored in order (the smaller first)."""
+
+    __tablename__ = "call_apart"
+    __table_args__ = (
+        Unique("source_id", "key", "other_source_id", "other_key", name="uq_call_apart"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = _ref("source.id")
+    key: str = Field(max_length=300)
+    other_source_id: int = _ref("source.id")
+    other_key: str = Field(max_length=300)
+    at: datetime | None = _when(nullable=False)
 
 
 class CallChange(SQLModel, table=True):

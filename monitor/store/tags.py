@@ -22,7 +22,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _tag(row: TagRow) -> Tag:
+def tag_of(row: TagRow) -> Tag:
+    """The tag a stored row holds (a retired one too)."""
     fields = {"id": row.id, "label_en": row.label_en, "label_sv": row.label_sv,
               "description": row.description, "parent": row.parent}  # fmt: skip
     return tag_from_dict({**fields, **row.rules})
@@ -44,7 +45,7 @@ def tag_rows(store: Store, *, retired: bool = True) -> list[TagRow]:
 
 def active_taxonomy(store: Store) -> Taxonomy:
     """The taxonomy in force: the stored tags that are not retired."""
-    return Taxonomy({row.id: _tag(row) for row in tag_rows(store, retired=False)})
+    return Taxonomy({row.id: tag_of(row) for row in tag_rows(store, retired=False)})
 
 
 def seed(store: Store) -> bool:
@@ -111,6 +112,13 @@ def usage(store: Store, tag_id: str) -> dict[str, int]:
         calls = session.exec(select(func.count()).where(CallTag.tag_id == tag_id)).one()
         labels = session.exec(select(func.count()).where(Label.tag_id == tag_id)).one()
         return {"calls": int(calls), "labels": int(labels)}
+
+
+def counts(store: Store) -> dict[str, int]:
+    """How many calls carry each tag (tags on no call are left out)."""
+    with store.session() as session:
+        query = select(CallTag.tag_id, func.count()).group_by(col(CallTag.tag_id))
+        return {tag: int(n) for tag, n in session.exec(query)}
 
 
 def replace_call_tags(
@@ -220,6 +228,17 @@ def calls_page(
         ))  # fmt: skip
     with store.session() as session:
         return list(session.exec(query))
+
+
+def call_texts(store: Store, after_id: int, limit: int) -> list[dict[str, Any]]:
+    """What the tagger reads of the calls with id > ``after_id`` (id order, at most
+    ``limit``): ``id``, ``identifier``, ``title``, ``summary``, ``programme``, ``funder``;
+    cheaper than whole calls (no description)."""
+    fields = (Call.id, Call.identifier, Call.title, Call.summary, Call.programme, Call.funder)
+    query = (select(*(col(f) for f in fields)).where(col(Call.id) > after_id)
+             .order_by(col(Call.id)).limit(limit))  # fmt: skip
+    with store.session() as session:
+        return [dict(row._mapping) for row in session.execute(query)]
 
 
 def calls_by_id(store: Store, ids: Iterable[int]) -> dict[int, Call]:

@@ -421,7 +421,8 @@ def digest_changes(
 
 def calls_stamp(store: Store) -> tuple[Any, ...]:
     """A cheap fingerprint of the stored calls and their tags: it changes when a call is
-    added, changed, seen again or retagged (what a search index built from them must follow)."""
+    added, changed, seen again, retagged or split from another (what a search index built from
+    them must follow)."""
     with store.session() as session:
         calls = session.exec(
             select(
@@ -432,7 +433,8 @@ def calls_stamp(store: Store) -> tuple[Any, ...]:
             )  # fmt: skip
         ).one()
         tagged = session.exec(select(func.count(col(CallTag.call_id)))).one()
+        linked = session.exec(select(func.count(col(Call.same_as_id)))).one()  # a link split
         sources = session.exec(
             select(func.count(col(Source.id)), func.max(Source.last_run_at))
         ).one()
-    return (*calls, tagged, *sources)
+    return (*calls, tagged, linked, *sources)

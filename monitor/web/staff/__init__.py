@@ -25,8 +25,9 @@ def _allowed(user: Any) -> list[tuple[str, str, str]]:
             if module in PAGES and role and may(role, needed)]  # fmt: skip
 
 
-def links(user: Any) -> list[tuple[str, str]]:
-    """The menu of ``user``: (address, text key) of every page their role opens."""
+def menu(user: Any) -> list[tuple[str, str]]:
+    """The menu of ``user``: (address, text key) of every page their role opens. (Not named
+    ``links``: that is the linked-calls page's module, ``monitor.web.staff.links``.)"""
     return [(href, key) for href, key, _ in _allowed(user)]
 
 

@@ -23,7 +23,7 @@ def install(web: FastAPI) -> None:
     from monitor.web.app import TEMPLATES
 
     web.add_exception_handler(access.SignInNeeded, access.to_sign_in)
-    TEMPLATES.globals.update(staff_links=staff.links, staff_groups=staff.groups,
+    TEMPLATES.globals.update(staff_links=staff.menu, staff_groups=staff.groups,
                              change_keys=staff.change_keys)  # fmt: skip
 
 
