@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from monitor.store.db import Store
@@ -57,3 +58,28 @@ def list_feedback(store: Store, *, status: str | None = "new", call_id: int | No
         if call_id is not None:
             query = query.where(Feedback.call_id == call_id)
         return list(session.exec(query.limit(limit)))
+
+
+def get_feedback(store: Store, feedback_id: int) -> Feedback | None:
+    with store.session() as session:
+        return session.get(Feedback, feedback_id)
+
+
+def set_status(store: Store, feedback_id: int, status: str, *, was: str = "new") -> bool:
+    """Mark one piece of feedback ``status`` (accepted, dismissed) if it is still ``was``, in
+    one statement (two admins deciding at once: one of them does); False when it was not."""
+    query = (update(Feedback).where(col(Feedback.id) == feedback_id, col(Feedback.status) == was)
+             .values(status=status))  # fmt: skip
+    with store.session() as session:
+        return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+
+def calls_said(store: Store, kinds: tuple[str, ...], *, status: str = "new") -> list[int]:
+    """The calls with feedback of these kinds still ``status``, the latest said first."""
+    last = func.max(Feedback.at)
+    query = (select(Feedback.call_id, last)
+             .where(col(Feedback.kind).in_(kinds), Feedback.status == status)
+             .group_by(col(Feedback.call_id))
+             .order_by(last.desc(), col(Feedback.call_id)))  # fmt: skip
+    with store.session() as session:
+        return [int(call_id) for call_id, _ in session.execute(query)]

@@ -8,10 +8,13 @@ PAGES = (
     "monitor.web.unsubscribe", "monitor.web.subscribe", "monitor.web.feedback",
     "monitor.web.staff.home",
     "monitor.web.staff.tags", "monitor.web.staff.links",
+    "monitor.web.staff.review", "monitor.web.staff.model",
 )  # fmt: skip
 STAFF_LINKS: tuple[tuple[str, str, str, str], ...] = (
     ("monitor.web.staff.home", "/staff/users", "staff_users", "admin"),
     ("monitor.web.staff.home", "/staff/audit", "staff_audit", "admin"),
     ("monitor.web.staff.tags", "/staff/tags", "tx_menu_tags", "admin"),
     ("monitor.web.staff.links", "/staff/links", "tx_menu_links", "admin"),
+    ("monitor.web.staff.review", "/staff/review", "rev_menu", "admin"),
+    ("monitor.web.staff.model", "/staff/model", "mdl_menu", "admin"),
 )

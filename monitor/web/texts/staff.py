@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from monitor.web.texts import staff_admin, staff_curator, staff_tags
+from monitor.web.texts import staff_admin, staff_curator, staff_model, staff_tags
 
 OWN: dict[str, dict[str, str]] = {
     "en": {
@@ -127,7 +127,7 @@ OWN: dict[str, dict[str, str]] = {
 
 def _merged(lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
-    for part in (OWN, staff_curator.TEXTS, staff_admin.TEXTS, staff_tags.TEXTS):
+    for part in (OWN, staff_curator.TEXTS, staff_admin.TEXTS, staff_tags.TEXTS, staff_model.TEXTS):
         clash = set(merged) & set(part[lang])
         if clash:  # two pages chose the same key: one of them would say the other's text
             raise RuntimeError(f"staff text keys defined twice: {', '.join(sorted(clash))}")
