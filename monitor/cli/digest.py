@@ -1,4 +1,4 @@
-"""`digest preview|send` and `unsubscribe`."""
+"""`digest preview|send|retry` and `unsubscribe`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def register(commands: Any) -> None:
                       help="treat digests as due now, whatever the schedule")  # fmt: skip
     sending.add_argument("--as-of", type=arguments.when, metavar="WHEN", help="pretend it is WHEN")
     sending.set_defaults(run=send)
+    again = group.add_parser("retry", help="make a failed delivery pending again (attempts "
+                             "reset) for the next send, once its address is fixed")  # fmt: skip
+    again.add_argument("delivery", type=arguments.ids, metavar="DELIVERY_ID",
+                       help="the delivery's number (see `subscribers show S`)")  # fmt: skip
+    again.add_argument("--send", action="store_true",
+                       help="send it now (as `digest send --subscriber S` does)")  # fmt: skip
+    again.add_argument("--as-of", type=arguments.when, metavar="WHEN", help="pretend it is WHEN")
+    again.set_defaults(run=retry)
     unsubscribe = commands.add_parser("unsubscribe", help="honour an unsubscribe token or link")
     unsubscribe.add_argument("token", nargs="?", help="a token, or the whole link")
     unsubscribe.add_argument("--serve", action="store_true",
@@ -82,6 +90,23 @@ def send(args: argparse.Namespace, app: App) -> int:
           f"{report.deferred} left for the next run; {report.failed} refused; "
           f"{report.given_up} given up")  # fmt: skip
     return 0 if not report.errors else 1
+
+
+def retry(args: argparse.Namespace, app: App) -> int:
+    from monitor.app import deliveries
+
+    done = deliveries.retry(app, args.delivery, send=args.send, now=args.as_of)
+    e = done.entry
+    print(f"delivery {e.id} ({e.kind} {e.period}) to subscriber {e.subscriber_id} "
+          f"({e.destination} {e.address}) is {e.status} again"
+          + (f" with {done.calls} calls" if e.kind == "digest" else ""))  # fmt: skip
+    if done.sent is None:
+        print("it goes out with the next `funding-monitor digest send` (or the scheduler's)")
+        return 0
+    for error in done.errors:
+        print(f"error: {error}")
+    print(f"sent {done.sent} deliveries; delivery {e.id} is {e.status}")
+    return 0 if not done.errors else 1
 
 
 def unsubscribe_token(args: argparse.Namespace, app: App) -> int:

@@ -1,4 +1,4 @@
-"""`subscribers add|list|show|edit|remove`."""
+"""`subscribers add|list|show|edit|export|remove`."""
 
 from __future__ import annotations
 
@@ -47,7 +47,13 @@ def register(commands: Any) -> None:
     edit.add_argument("--pause", action="store_true", help="stop sending, keep the subscriber")
     edit.add_argument("--resume", action="store_true", help="send again")
     edit.set_defaults(run=edit_subscriber)
-    remove = group.add_parser("remove", help="delete a subscriber and its ledger")
+    export = group.add_parser("export", help="everything stored about one subscriber, as JSON "
+                              "(GDPR access; no secret)")  # fmt: skip
+    export.add_argument("subscriber", type=arguments.subscriber_ref)
+    export.add_argument("--out", metavar="FILE", help="write it to FILE (default: stdout)")
+    export.set_defaults(run=export_subscriber)
+    remove = group.add_parser("remove", help="delete a subscriber's data: its row, ledger and "
+                              "email links (its feedback stays, anonymous)")  # fmt: skip
     remove.add_argument("subscriber", type=arguments.subscriber_ref)
     remove.set_defaults(run=remove_subscriber)
 
@@ -162,4 +168,21 @@ def remove_subscriber(args: argparse.Namespace, app: App) -> int:
 
     row = subscribers.remove(app, args.subscriber)
     print(f"removed subscriber {row.id} ({shown_address(row)})")
+    return 0
+
+
+def export_subscriber(args: argparse.Namespace, app: App) -> int:
+    import json
+    from pathlib import Path
+
+    from monitor.app import subscribers
+    from monitor.cli.output import print_json
+
+    data = subscribers.export_data(app, args.subscriber)
+    if not args.out:
+        print_json(data)
+        return 0
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
     return 0

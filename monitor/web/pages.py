@@ -9,8 +9,11 @@ PAGES = (
     "monitor.web.staff.home",
     "monitor.web.staff.tags", "monitor.web.staff.links",
     "monitor.web.staff.review", "monitor.web.staff.model",
+    "monitor.web.staff.deliveries", "monitor.web.staff.subscribers",
 )  # fmt: skip
 STAFF_LINKS: tuple[tuple[str, str, str, str], ...] = (
+    ("monitor.web.staff.deliveries", "/staff/deliveries", "dlv_menu", "curator"),
+    ("monitor.web.staff.subscribers", "/staff/subscribers", "subs_menu", "admin"),
     ("monitor.web.staff.home", "/staff/users", "staff_users", "admin"),
     ("monitor.web.staff.home", "/staff/audit", "staff_audit", "admin"),
     ("monitor.web.staff.tags", "/staff/tags", "tx_menu_tags", "admin"),

@@ -3,7 +3,14 @@
 
 from __future__ import annotations
 
-from monitor.web.texts import staff_admin, staff_curator, staff_model, staff_tags
+from monitor.web.texts import (
+    staff_admin,
+    staff_curator,
+    staff_deliveries,
+    staff_model,
+    staff_subscribers,
+    staff_tags,
+)
 
 OWN: dict[str, dict[str, str]] = {
     "en": {
@@ -127,7 +134,15 @@ OWN: dict[str, dict[str, str]] = {
 
 def _merged(lang: str) -> dict[str, str]:
     merged: dict[str, str] = {}
-    for part in (OWN, staff_curator.TEXTS, staff_admin.TEXTS, staff_tags.TEXTS, staff_model.TEXTS):
+    for part in (
+        OWN,
+        staff_curator.TEXTS,
+        staff_admin.TEXTS,
+        staff_tags.TEXTS,
+        staff_model.TEXTS,
+        staff_deliveries.TEXTS,
+        staff_subscribers.TEXTS,
+    ):
         clash = set(merged) & set(part[lang])
         if clash:  # two pages chose the same key: one of them would say the other's text
             raise RuntimeError(f"staff text keys defined twice: {', '.join(sorted(clash))}")
