@@ -153,6 +153,9 @@ def test_the_page_shows_the_active_models_figures_and_the_history_side_by_side(
     tag0 = side[1]  # higher F1 is drawn higher (a smaller y)
     order = sorted(range(3), key=lambda i: float(tag0[1 + i]))
     assert sorted(range(3), key=lambda i: -heights[i]) == order or len(set(tag0[1:])) < 3
+    ticks = [float(v) for v in re.findall(r'text-anchor="end">([0-9.]+)</text>', svg)]
+    lowest = min(float(c) for r in side[1:-1] for c in r[1:] if c != "—")
+    assert ticks[-1] == 1.0 and ticks[0] <= lowest and lowest - ticks[0] <= 0.25  # zoomed in
     legend = page.text.split('<ul class="legend">', 1)[1].split("</ul>", 1)[0]
     assert legend.count("<li>") == len(side) - 2
     sv = admin_client.get("/staff/model?lang=sv").text

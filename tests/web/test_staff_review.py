@@ -37,6 +37,11 @@ def _shown(page: str) -> int:
     return int(found.group(1))
 
 
+def _row(page: str, tag: str) -> str:
+    """What a review page says of one tag."""
+    return page.split(f'id="tag-{tag}"', 1)[1].split('<li class="review-tag', 1)[0]
+
+
 def _tags(app: App, call: int) -> dict[str, Any]:
     return tag_store.call_tags(app.store(), [call]).get(call, {})
 
@@ -99,12 +104,18 @@ def test_the_queue_shows_the_least_sure_call_with_its_text_scores_and_evidence(
     tags = re.findall(r'<li class="review-tag( asked)?" id="tag-([a-z-]+)"', page.text)
     assert tags[0] == (" asked", first["tag"]) and len(tags) == len(model_cases.tag_names(bare_app))
     assert page.text.count('data-answer="yes"') == page.text.count('data-answer="no"') == len(tags)
-    asked = page.text.split(f'id="tag-{first["tag"]}"', 1)[1].split("</li>", 1)[0]
+    asked = _row(page.text, first["tag"])
     assert f"model {call['tags'][first['tag']]['model_score']:.2f}" in asked
-    for tag, found in call["tags"].items():  # the evidence: the rules, the model's terms
-        row = page.text.split(f'id="tag-{tag}"', 1)[1].split("</li>", 1)[0]
-        assert all(f"rule: {r}".replace('"', "&#34;") in row for r in found["rules"])
-        assert all(term in row for term in found["model_terms"][:8])
+    edctp = modelled[EDCTP]
+    other = admin_client.get(f"/staff/review?call={edctp}").text
+    for number, shown in ((first["call"], page.text), (edctp, other)):
+        said = model_cases.explain(bare_app, number)["tags"]
+        assert sum(len(f["rules"]) for f in said.values()) >= (5 if number == edctp else 0)
+        for tag, found in said.items():  # the evidence: the rules, the model's terms
+            row = _row(shown, tag)
+            assert all(f"rule: {r}".replace('"', "&#34;") in row for r in found["rules"])
+            assert all(term in row for term in found["model_terms"][:8])
+            assert ("given, score" in row) == found["given"]
     assert 'href="/static/review.js"' not in page.text and 'src="/static/review.js"' in page.text
     assert "<script>" not in page.text  # no inline script (the CSP forbids it)
     assert "Calls in the queue:" in page.text
@@ -123,7 +134,7 @@ def test_a_label_from_the_review_page_is_stored_and_changes_the_calls_tags(
     assert "Saved: your answer for global-health-lmic is in force." in done.text
     assert tag_store.labels(bare_app.store())[call] == {"global-health-lmic": False}
     assert "global-health-lmic" not in _tags(bare_app, call)  # at once
-    row = done.text.split('id="tag-global-health-lmic"', 1)[1].split("</li>", 1)[0]
+    row = _row(done.text, "global-health-lmic")
     assert "you said: lacks it" in row and 'data-judged="yes"' in done.text
     assert "visibility" not in _tags(bare_app, call)
     done = _answer(admin_client, done.text, "visibility", "yes")

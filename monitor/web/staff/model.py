@@ -6,6 +6,7 @@ back to the one before, a worse one only after a second, explicit "activate anyw
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ class Plot:
     top: int
     right: int
     bottom: int
+    low: float  # the F1 at the foot of the vertical axis (its top is 1)
     y_ticks: list[tuple[float, str]]  # y, label
     x_ticks: list[tuple[float, int]]  # x, model id
     lines: list[Line]
@@ -51,15 +53,19 @@ class Plot:
 
 def plot(models: list[ModelInfo], tags: list[str], width: int = 640,
          height: int = 300) -> Plot | None:  # fmt: skip
-    """Where each tag's F1 is drawn, model by model (oldest left); None without models."""
+    """Where each tag's F1 is drawn, model by model (oldest left), on a vertical axis from a
+    round figure below the lowest F1 up to 1; None without models."""
     if not models:
         return None
     left, right, top, bottom = 52, width - 16, 14, height - 44
     step = (right - left) / (len(models) - 1) if len(models) > 1 else 0.0
     xs = [left + i * step if step else (left + right) / 2 for i in range(len(models))]
+    lowest = min((m.figures[t].f1 for m in models for t in tags if t in m.figures), default=0.0)
+    tick = 0.05 if lowest >= 0.75 else 0.1 if lowest >= 0.4 else 0.25
+    low = max(0.0, round(math.floor(lowest / tick + 1e-9) * tick - tick, 2))
 
     def y(f1: float) -> float:
-        return round(bottom - f1 * (bottom - top), 1)
+        return round(bottom - (f1 - low) / (1 - low) * (bottom - top), 1)
 
     lines = []
     for style, tag in enumerate(tags):
@@ -67,8 +73,9 @@ def plot(models: list[ModelInfo], tags: list[str], width: int = 640,
                   for x, m in zip(xs, models, strict=True) if tag in m.figures]  # fmt: skip
         if points:
             lines.append(Line(tag, style % 10, points))
-    return Plot(width, height, left, top, right, bottom,
-                [(y(v), f"{v:.2f}") for v in (0.0, 0.25, 0.5, 0.75, 1.0)],
+    ticks = [round(low + i * tick, 2) for i in range(round((1 - low) / tick) + 1)]
+    return Plot(width, height, left, top, right, bottom, low,
+                [(y(v), f"{v:.2f}") for v in ticks],
                 [(round(x, 1), m.id) for x, m in zip(xs, models, strict=True)], lines)  # fmt: skip
 
 

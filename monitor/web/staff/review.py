@@ -26,12 +26,27 @@ if TYPE_CHECKING:
 router = APIRouter(prefix="/staff/review", include_in_schema=False)
 MAX_SKIPPED = 200  # calls passed in one round, carried in the address
 MAX_ID = 2**31 - 1
+LEAD = 700  # characters of a call's text shown before "the whole text"
 
 
 def skipped_of(text: str) -> list[int]:
     """The calls passed so far, from ``skip=1,5,9`` (anything else left out)."""
     found = [int(p) for p in text.split(",")[: MAX_SKIPPED + 1] if p.isdigit() and len(p) <= 10]
     return [n for n in dict.fromkeys(found) if 0 < n <= MAX_ID][-MAX_SKIPPED:]
+
+
+def parts(text: str, lead: int = LEAD) -> tuple[list[str], list[str]]:
+    """A call's text as paragraphs: those shown first (about ``lead`` characters, at least
+    one), and the rest (behind "the whole text")."""
+    paragraphs = [p.strip() for p in text.split("\n") if p.strip()]
+    shown: list[str] = []
+    size = 0
+    for paragraph in paragraphs:
+        if shown and size + len(paragraph) > lead:
+            break
+        shown.append(paragraph)
+        size += len(paragraph)
+    return shown, paragraphs[len(shown) :]
 
 
 def _skip_text(skipped: list[int]) -> str:
@@ -60,10 +75,11 @@ async def queue(request: Request, user: access.Admin, call: str = "", skip: str 
     except ConfigError:
         raise HTTPException(404) from None
     onward = [*skipped, number]
+    lead, rest = parts(found.call.summary)
     return render(request, "staff/review.html", {
-        "user": user, "card": found, "queued": queued, "skip": _skip_text(skipped),
-        "onward": _skip_text(onward), "done": done[:40], "asked": asked or "",
-        "said": request.query_params.get("said", "")[:20],
+        "user": user, "card": found, "lead": lead, "rest": rest, "queued": queued,
+        "skip": _skip_text(skipped), "onward": _skip_text(onward), "done": done[:40],
+        "asked": asked or "", "said": request.query_params.get("said", "")[:20],
     })  # fmt: skip
 
 

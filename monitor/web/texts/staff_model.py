@@ -25,6 +25,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "rev_call_page": "Call page",
         "rev_open_call": "Call {id} as researchers see it",
         "rev_no_text": "This call has no summary.",
+        "rev_whole_text": "The whole text",
         "rev_readers_said": "What readers said",
         "rev_tags": "Its tags",
         "rev_tags_hint": "Does the call have this tag? Yes or no, one tag at a time; the tag the "
@@ -111,8 +112,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "mdl_activate_n": "Activate model {id}",
         "mdl_side_heading": "F1 per tag, model by model",
         "mdl_plot_title": "F1 per tag over model versions",
-        "mdl_plot_desc": "A line per tag: its cross-validated F1 (0 to 1) for each model, "
-        "oldest on the left. The table above gives the same figures.",
+        "mdl_plot_desc": "A line per tag: its cross-validated F1 for each model, oldest on "
+        "the left; the vertical axis goes from {low} to 1. The table above gives the same "
+        "figures.",
         "mdl_plot_x": "Model",
         "mdl_plot_caption": "The same figures as the table above, newest models on the right.",
         "mdl_no_models": "No model has been trained yet.",
@@ -159,6 +161,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "rev_call_page": "Utlysningens sida",
         "rev_open_call": "Utlysning {id} som forskarna ser den",
         "rev_no_text": "Utlysningen har ingen sammanfattning.",
+        "rev_whole_text": "Hela texten",
         "rev_readers_said": "Vad läsarna sa",
         "rev_tags": "Dess taggar",
         "rev_tags_hint": "Har utlysningen den här taggen? Ja eller nej, en tagg i taget; taggen "
@@ -246,8 +249,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "mdl_activate_n": "Aktivera modell {id}",
         "mdl_side_heading": "F1 per tagg, modell för modell",
         "mdl_plot_title": "F1 per tagg över modellversioner",
-        "mdl_plot_desc": "En linje per tagg: dess korsvaliderade F1 (0 till 1) för varje "
-        "modell, äldst till vänster. Tabellen ovan ger samma värden.",
+        "mdl_plot_desc": "En linje per tagg: dess korsvaliderade F1 för varje modell, "
+        "äldst till vänster; den lodräta axeln går från {low} till 1. Tabellen ovan ger samma "
+        "värden.",
         "mdl_plot_x": "Modell",
         "mdl_plot_caption": "Samma värden som i tabellen ovan, nyaste modellerna till höger.",
         "mdl_no_models": "Ingen modell har tränats ännu.",
