@@ -5,8 +5,8 @@ The queue puts first the calls with a reader's 👎 or "not relevant" still unde
 latest first), then the calls the model is least sure about (``model.review``: a score nearest
 0.5 on a tag no admin has judged). That ranking scores every stored call, so it is kept on the
 ``App`` for the active model and refreshed every ``FRESH`` seconds, when another model becomes
-active, or when every call in it has been judged; labels given since are left out as they
-come.
+active, or when every call in it has been judged (at most every ``RETRY`` seconds: a model that
+cannot be loaded ranks nothing); labels given since are left out as they come.
 
 Accepting feedback makes labels (``model.label``, in force at once), by what was said:
   wrong-tag            the call lacks that tag;
@@ -39,6 +39,7 @@ from monitor.store.views import CallView
 
 FRESH = 600.0  # seconds a ranking of the model's uncertain calls is kept
 RANKED = 500  # calls kept in that ranking
+RETRY = 30.0  # seconds before a ranking judged through (or empty) is made again
 DOUBTED = ("down", "not-relevant")  # feedback that puts its call first in the queue
 _KEY = "review.queue"
 
@@ -104,7 +105,7 @@ class _Kept:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.model_id: int | None = None
-        self.built = 0.0
+        self.built = float("-inf")
         self.ranked: list[dict[str, Any]] = []
 
 
@@ -119,7 +120,8 @@ def _ranked(app: App, judged: dict[int, dict[str, bool]]) -> list[dict[str, Any]
     with kept.lock:
         wanted = active.id if active else None
         open_ = [r for r in kept.ranked if r["tag"] not in judged.get(r["call"], {})]
-        if kept.model_id != wanted or time.monotonic() - kept.built > FRESH or not open_:
+        age = time.monotonic() - kept.built
+        if kept.model_id != wanted or age > FRESH or (not open_ and age > RETRY):
             kept.ranked = model.review(app, RANKED) if active else []
             kept.model_id, kept.built = wanted, time.monotonic()
             open_ = [r for r in kept.ranked if r["tag"] not in judged.get(r["call"], {})]

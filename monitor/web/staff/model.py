@@ -108,7 +108,7 @@ async def training(request: Request, user: access.Admin) -> Response:
     """The training's progress (a fragment for htmx); once it has ended, the page again."""
     from monitor.app import model
 
-    state = model.training_state(request.app.state.app)
+    state = model.training_state(app_of(request))
     response = render(request, "staff/model_training.html", {"training": state, "user": user})
     if not state.running and request.headers.get("hx-request") == "true":
         response.headers["HX-Refresh"] = "true"  # the page with the new model in its history
