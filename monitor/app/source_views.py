@@ -1,0 +1,208 @@
+"""What the curators' source pages show, as plain values: the health dashboard (what `status`
+shows of the sources, with each one's runs, calls and an operator's hint for its last error;
+sorted and filtered), one source (its settings with secrets masked, run history, recent
+calls, health events), and what removing a source would delete and what stays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from monitor.app import status
+from monitor.app.context import App
+from monitor.app.source_shown import hint, masked
+from monitor.config import every_text
+from monitor.store import source_pages
+from monitor.store import sources as source_store
+from monitor.store.source_pages import Removal
+from monitor.store.tables import FetchRun, Source
+from sources.registry import BUILT_IN, get_kind
+
+SORTS = ("health", "name", "last_run", "failures")
+# each sort's first order: the unhealthy, A, the latest run, the most failures first
+FIRST_ORDER = {"health": "asc", "name": "asc", "last_run": "desc", "failures": "desc"}
+HEALTH = ("unhealthy", "healthy")
+RUNS_SHOWN = 20
+CALLS_SHOWN = 20
+EVENTS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A source's line on the dashboard."""
+
+    name: str
+    kind: str
+    enabled: bool
+    healthy: bool
+    health_reason: str | None
+    last_run_at: datetime | None
+    last_outcome: str | None  # ok | error, None before its first run
+    last_items: int | None  # items of its last finished run
+    average_items: float | None  # per successful run
+    ok_runs: int
+    failures: int  # in a row
+    last_error: str | None  # masked
+    hint: str | None  # what an operator can do about it
+    calls: int  # stored
+    fetched: bool  # False for a built-in kind's (calls entered by hand)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    rows: list[SourceHealth]
+    kinds: list[str]  # every kind with a source
+    total: int  # sources before filtering
+    unhealthy: int
+
+
+def dashboard(app: App, *, kind: str = "", health: str = "", sort: str = "health",
+              order: str = "") -> Dashboard:  # fmt: skip
+    """Every source as `status` lists them (unhealthy first, then by name), with its figures;
+    only those of ``kind`` and of ``health`` ("unhealthy", "healthy") when given; sorted by
+    ``sort`` (one of SORTS) in ``order`` ("asc", "desc"; default: FIRST_ORDER's)."""
+    found = status.status(app)
+    store = app.store(create=False)
+    figures, counts = source_pages.run_figures(store), source_store.call_counts(store)
+    rows = [_health(s, found.runs.get(s.id or 0), figures.get(s.id or 0), counts.get(s.id or 0, 0))
+            for s in found.sources]  # fmt: skip
+    total, unhealthy = len(rows), sum(not r.healthy for r in rows)
+    kinds = sorted({r.kind for r in rows})
+    if kind:
+        rows = [r for r in rows if r.kind == kind]
+    if health in HEALTH:
+        rows = [r for r in rows if r.healthy == (health == "healthy")]
+    sort = sort if sort in SORTS else "health"
+    return Dashboard(_sorted(rows, sort, order or FIRST_ORDER[sort]), kinds, total, unhealthy)
+
+
+def _sorted(rows: list[SourceHealth], sort: str, order: str) -> list[SourceHealth]:
+    """Sorted by one key, ties by name (A first whichever the order)."""
+    never = datetime.min.replace(tzinfo=UTC)
+    key = {"health": lambda r: r.healthy, "name": lambda r: r.name.lower(),
+           "last_run": lambda r: r.last_run_at or never,
+           "failures": lambda r: r.failures}[sort]  # fmt: skip
+    rows = sorted(rows, key=lambda r: r.name.lower())
+    return sorted(rows, key=key, reverse=order == "desc")  # stable: names stay in order
+
+
+def _health(source: Source, run: FetchRun | None, figures: tuple[int, float] | None,
+            calls: int) -> SourceHealth:  # fmt: skip
+    error = masked(source.last_error) if source.last_error else None
+    return SourceHealth(
+        source.name, source.kind, source.enabled, source.healthy,
+        masked(source.health_reason) if source.health_reason else None, source.last_run_at,
+        source.last_outcome, run.items if run else None, figures[1] if figures else None,
+        figures[0] if figures else 0, source.consecutive_failures, error,
+        hint(source.last_error, source.health_reason if not source.healthy else None),
+        calls, source.kind not in BUILT_IN,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SettingShown:
+    name: str
+    value: str  # as stored, masked; "" when it has its default
+    default: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RunShown:
+    id: int
+    started_at: datetime | None
+    seconds: float | None  # None while it runs
+    outcome: str  # running | ok | error | cancelled
+    items: int
+    new: int
+    updated: int
+    unchanged: int
+    unseen: int
+    error: str | None  # masked
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class CallShown:
+    id: int
+    identifier: str
+    title: str
+    first_seen: datetime | None
+    deadline: datetime | None  # the last one
+    listed: bool  # still in the source's listing
+
+
+@dataclass(frozen=True)
+class EventShown:
+    kind: str  # unhealthy | healthy
+    reason: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    health: SourceHealth
+    url: str  # masked
+    every: str  # "" for the FETCH_EVERY setting's
+    default_every: str
+    info: dict[str, object]  # the curators' notes: funder, regions, verified, note
+    description: str  # of its kind
+    settings: list[SettingShown]
+    runs: list[RunShown]
+    calls: list[CallShown]
+    events: list[EventShown]
+
+
+def _text(value: object) -> str:
+    """A setting's value as it is written (``--set KEY=VALUE``, a form)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return ",".join(map(str, value)) if isinstance(value, tuple | list) else str(value)
+
+
+def settings_of(kind_name: str, stored: dict[str, object] | None = None) -> list[SettingShown]:
+    """A kind's declared settings with their defaults and help, and the ``stored`` values
+    (masked) where a source has its own."""
+    given = stored or {}
+    return [SettingShown(s.name, masked(_text(given[s.name])) if s.name in given else "",
+                         _text(s.default), s.description)
+            for s in get_kind(kind_name).settings]  # fmt: skip
+
+
+def page(app: App, name: str) -> SourcePage | None:
+    """One source's page, None when there is no such source."""
+    store = app.store(create=False)
+    found = next((s for s in source_store.list_sources(store) if s.name == name), None)
+    if found is None or found.id is None:
+        return None
+    runs = source_pages.runs_of(store, found.id, RUNS_SHOWN)
+    last = next((r for r in runs if r.outcome in ("ok", "error")), None)
+    figures = source_pages.run_figures(store).get(found.id)
+    calls = source_pages.recent_calls(store, found.id, CALLS_SHOWN)
+    kind = get_kind(found.kind)
+    settings = settings_of(kind.name, found.settings)
+    events = source_store.source_events(store, name)[:EVENTS_SHOWN]
+    return SourcePage(
+        _health(found, last, figures, source_store.call_counts(store).get(found.id, 0)),
+        masked(found.url), every_text(found.every) if found.every else "",
+        app.settings.fetch_every, dict(found.info), kind.description, settings,
+        [RunShown(r.id or 0, r.started_at,
+                  (r.finished_at - r.started_at).total_seconds()
+                  if r.finished_at and r.started_at else None,
+                  r.outcome, r.items, r.new, r.updated, r.unchanged, r.unseen,
+                  masked(r.error) if r.error else None, [masked(w) for w in r.warnings])
+         for r in runs],
+        [CallShown(c.id or 0, c.identifier, c.title, c.first_seen, c.last_deadline,
+                   c.unseen_since is None) for c in calls],
+        [EventShown(e.kind, masked(e.reason), e.at) for _, e in events],
+    )  # fmt: skip
+
+
+def removal(app: App, name: str) -> Removal:
+    """What removing the source would delete (its calls with their changes, tags, labels and
+    feedback; its runs and health events) and the linked calls of other sources that stay.
+    ConfigError when there is no such source."""
+    store = app.store(create=False)
+    found = source_store.get_source(store, name)
+    assert found.id is not None
+    return source_pages.removal(store, found.id)
