@@ -9,13 +9,14 @@ PAGES = (
     "monitor.web.staff.home",
     "monitor.web.staff.tags", "monitor.web.staff.links",
     "monitor.web.staff.review", "monitor.web.staff.model",
-    "monitor.web.staff.deliveries", "monitor.web.staff.subscribers",
+    "monitor.web.staff.deliveries", "monitor.web.staff.manual", "monitor.web.staff.subscribers",
     "monitor.web.staff.sources", "monitor.web.staff.catalogue",
 )  # fmt: skip
 STAFF_LINKS: tuple[tuple[str, str, str, str], ...] = (
     ("monitor.web.staff.sources", "/staff/sources", "src_menu", "curator"),
     ("monitor.web.staff.catalogue", "/staff/catalogue", "cat_menu", "curator"),
     ("monitor.web.staff.deliveries", "/staff/deliveries", "dlv_menu", "curator"),
+    ("monitor.web.staff.manual", "/staff/calls", "man_menu", "curator"),
     ("monitor.web.staff.subscribers", "/staff/subscribers", "subs_menu", "admin"),
     ("monitor.web.staff.home", "/staff/users", "staff_users", "admin"),
     ("monitor.web.staff.home", "/staff/audit", "staff_audit", "admin"),

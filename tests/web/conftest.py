@@ -199,3 +199,31 @@ def curator_client(client, bare_app) -> Any:
 def admin_client(client, bare_app) -> Any:
     """``client`` signed in as an admin (boss@ki.se)."""
     return sign_in_staff(client, bare_app, "boss@ki.se", "admin")
+
+
+def checked(page: Any, name: str | None = None) -> None:
+    """axe finds nothing serious at 1280 and at 390 px; nothing scrolls sideways at 390 px;
+    the screenshots if ``name`` is given."""
+    assert axe_problems(page) == [], page.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    narrow = axe_problems(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert wide <= 0, f"{page.url} scrolls sideways at 390 px by {wide} px"
+    assert narrow == [], f"{page.url} at 390 px"
+    if name:
+        shoot(page, name)
+
+
+def browse_as(chromium: Any, url: str, app: App, address: str, role: str) -> Any:
+    """A browser page at 1280 px signed in to the staff pages as ``address`` (``role``),
+    through the sign-in link's page and its button."""
+    import re
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{url}/staff/sign-in?token={staff_link(app, address, role)}")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/staff$"))
+    return page

@@ -15,22 +15,12 @@ from monitor.store import tags as tag_store
 from monitor.store.feedback import add_feedback, list_feedback
 from monitor.store.subscribers import add_subscriber
 from monitor.web.app import running
-from tests.web.conftest import axe_problems, shoot, staff_link
+from tests.web.conftest import checked as _check
+from tests.web.conftest import staff_link
 from tests.web.test_staff_model import fitted, models_in_tmp, register  # noqa: F401  (fixtures)
 
 EDCTP = "HORIZON-JU-GH-EDCTP3-2026-03-SERP-01"
 LMIC = "global-health-lmic"
-
-
-def _check(page: Any, name: str | None = None) -> None:
-    """axe finds nothing serious; nothing scrolls sideways at 390 px; screenshots if named."""
-    assert axe_problems(page) == [], page.url
-    page.set_viewport_size({"width": 390, "height": 900})
-    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    page.set_viewport_size({"width": 1280, "height": 900})
-    assert wide <= 0, f"{page.url} scrolls sideways at 390 px by {wide} px"
-    if name:
-        shoot(page, name)
 
 
 def _shown(page: Any) -> int:

@@ -17,7 +17,7 @@ from monitor.store import ledger
 from monitor.store.tables import Delivery
 from tests.conftest import CAPTURE_TIME
 from tests.monitor.conftest import box  # noqa: F401  (the loopback SMTP server)
-from tests.web.conftest import csrf_of, sign_in_staff
+from tests.web.conftest import browse_as, csrf_of, sign_in_staff
 
 WEBHOOK = "https://hooks.slack.com/services/T0AAA/B0BBB/secretpart123"
 
@@ -223,3 +223,34 @@ def test_the_log_in_swedish(curator_client, bare_app, lang) -> None:
     _notices(bare_app, mail.id or 0, 1)
     page = curator_client.get(f"/staff/deliveries?lang={lang}")
     assert "Utskickslogg" in page.text and "fungerar inte" in page.text
+
+
+def test_a_curator_retries_a_failed_digest_in_the_browser(
+    failed,
+    box,  # noqa: F811
+    bare_app,
+    chromium,
+) -> None:
+    from monitor.web.app import running
+    from tests.web.conftest import checked as _check
+
+    hook = subscribers.add(bare_app, "slack-webhook", WEBHOOK, Preferences(), curator=True)
+    _notices(bare_app, hook.id or 0, 3)
+    with running(bare_app) as url:
+        page = browse_as(chromium, url, bare_app, "cura@ki.se", "curator")
+        page.get_by_role("link", name="Deliveries").first.click()
+        page.wait_for_url(re.compile(r"/staff/deliveries$"))
+        assert "550" in page.locator("table").inner_text()
+        assert "secretpart" not in page.content()
+        _check(page, "staff-deliveries")
+        page.get_by_role("link", name="Failed deliveries").click()
+        page.get_by_role("link", name=f"Send delivery {failed.id} again…").click()
+        page.wait_for_url(re.compile(rf"/staff/deliveries/{failed.id}$"))
+        assert "It will go to email r@ki.se" in page.locator("main").inner_text()
+        _check(page, "staff-delivery")
+        box.refuse.clear()
+        page.get_by_role("button", name="Send now").click()
+        page.wait_for_selector("text=The delivery was sent again.")
+        assert len(box.to("r@ki.se")) == 1
+        _check(page)
+        page.context.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -213,3 +214,33 @@ def test_the_pages_in_swedish(held, admin_client) -> None:
     assert "Prenumeranter" in page.text and "varje vecka, engelska" in page.text
     one = admin_client.get(f"/staff/subscribers/{held['id']}/delete")
     assert "Det här raderas" in one.text
+
+
+def test_an_admin_pauses_exports_and_deletes_in_the_browser(held, bare_app, chromium) -> None:
+    from monitor.web.app import running
+    from tests.web.conftest import browse_as
+    from tests.web.conftest import checked as _check
+
+    with running(bare_app) as url:
+        page = browse_as(chromium, url, bare_app, "boss@ki.se", "admin")
+        page.get_by_role("link", name="Subscribers").first.click()
+        page.wait_for_url(re.compile(r"/staff/subscribers$"))
+        assert "secretpart" not in page.content()
+        _check(page, "staff-subscribers")
+        page.get_by_label("Address or name").fill("r@ki")
+        page.get_by_role("button", name="Show").click()
+        page.get_by_role("link", name=f"Subscriber {held['id']}", exact=True).click()
+        page.wait_for_url(re.compile(rf"/staff/subscribers/{held['id']}$"))
+        _check(page, "staff-subscriber")
+        page.get_by_role("button", name="Pause").click()
+        page.wait_for_selector("text=Paused: nothing is sent")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Export their data (JSON)").click()
+        data = json.loads(download.value.path().read_text(encoding="utf-8"))
+        assert data["subscriber"]["address"] == "r@ki.se" and not data["subscriber"]["active"]
+        page.get_by_role("link", name="Delete their data…").click()
+        _check(page, "staff-subscriber-delete")
+        page.get_by_role("button", name=f"Delete subscriber {held['id']}").click()
+        page.wait_for_selector(f"text=Subscriber {held['id']} and their data are deleted.")
+        assert [s.id for s in subscribers.everyone(bare_app)] == [held["other"]]
+        page.context.close()

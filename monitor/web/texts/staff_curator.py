@@ -171,6 +171,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "calls, runs and health events are deleted. Without it, such sources are left as they "
         "are.",
         "cat_preview_button": "Preview the import",
+        "cat_preview_file": "Preview the file's import",
         "cat_plan_heading": "What importing {where} would do",
         "cat_plan_counts": "{add} to add, {replace} to replace, {differs} that differ (left "
         "as they are), {same} the same, {skip} skipped.",
@@ -375,6 +376,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "listade: dess utlysningar, körningar och hälsohändelser raderas. Utan det lämnas "
         "sådana källor som de är.",
         "cat_preview_button": "Förhandsgranska importen",
+        "cat_preview_file": "Förhandsgranska filens import",
         "cat_plan_heading": "Vad en import av {where} skulle göra",
         "cat_plan_counts": "{add} att lägga till, {replace} att ersätta, {differs} som skiljer "
         "sig (lämnas som de är), {same} likadana, {skip} hoppas över.",

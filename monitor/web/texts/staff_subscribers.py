@@ -72,7 +72,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "digests sent: {n}.",
         "subs_goes_announcements": "Which calls they were told about (announcements): {n}.",
         "subs_goes_links": "The email links made for them (confirm, sign in): {n}.",
-        "subs_goes_feedback": "The link between them and their feedback (👍/👎, wrong tags): {n}.",
+        "subs_goes_feedback": "The link between them and their feedback (votes from digests, "
+        "wrong tags): {n}.",
         "subs_stays": "What stays",
         "subs_stays_feedback": "The feedback itself, anonymous, for the review queue.",
         "subs_stays_audit": "The audit log's entries (it names subscribers by number, never "
@@ -154,8 +155,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "sammanställningar: {n}.",
         "subs_goes_announcements": "Vilka utlysningar de fått veta om: {n}.",
         "subs_goes_links": "E-postlänkarna som gjorts för dem (bekräfta, logga in): {n}.",
-        "subs_goes_feedback": "Kopplingen mellan dem och deras återkoppling (👍/👎, fel "
-        "taggar): {n}.",
+        "subs_goes_feedback": "Kopplingen mellan dem och deras återkoppling (röster från "
+        "sammanställningar, fel taggar): {n}.",
         "subs_stays": "Det här finns kvar",
         "subs_stays_feedback": "Själva återkopplingen, anonym, för granskningskön.",
         "subs_stays_audit": "Ändringsloggens poster (den nämner prenumeranter med nummer, "
