@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.config import every_text
 from monitor.redaction import redact
+from sources.deadlines import TWO_STAGE
 from sources.records import CallRecord
+from sources.registry import BUILT_IN
 from sources.text import clean_line
 from sources.values import shown_url
 
@@ -159,9 +161,13 @@ def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
 
 
 def deadline(call: CallView, tz: tzinfo = UTC) -> str:
-    """The next deadline's date, else the last one marked as passed, else '-'."""
+    """The next deadline's date, else the one that closed it marked as passed (a two-stage
+    call's first stage: its later stages are only for those who passed it), else '-'."""
     if call.next_deadline:
         return day(call.next_deadline, tz)
+    if call.deadlines and call.deadline_model == TWO_STAGE:
+        first = min(datetime.fromisoformat(d["at"]) for d in call.deadlines)
+        return day(first, tz) + " (stage 1 passed)"
     if call.deadlines:
         return day(datetime.fromisoformat(call.deadlines[-1]["at"]), tz) + " (passed)"
     return "-"
@@ -199,7 +205,7 @@ def call_detail(call: CallView, tz: tzinfo = UTC) -> str:
     if not call.deadlines:
         lines.append("    none given")
     for d in call.deadlines:
-        mark = " (date only: 17:00 Brussels by convention)" if d["date_only"] else ""
+        mark = " (a date only: 17:00 by convention)" if d["date_only"] else ""
         local = stamp(datetime.fromisoformat(d["at"]), tz)
         upcoming = " <- next" if call.next_deadline and d["at"] == _match(call, d) else ""
         lines.append(f"    {local}  [{d['at']}]{mark}{upcoming}")
@@ -233,7 +239,8 @@ def _short(value: Any) -> str:
 def sources_table(sources: Sequence[Source], counts: dict[int, int], default_every: str) -> str:
     rows = [
         (s.name, s.kind, "yes" if s.enabled else "no", _verified(s.info),
-         every_text(s.every) if s.every else f"{default_every} (default)",
+         "never (by hand)" if s.kind in BUILT_IN else every_text(s.every) if s.every
+         else f"{default_every} (default)",
          counts.get(s.id or 0, 0), shown_url(s.url))
         for s in sources
     ]  # fmt: skip

@@ -270,3 +270,22 @@ def test_calls_edit_completes_the_identifiers_of_entered_calls(pinned, db_url, t
     env = {"FUNDING_MONITOR_DATABASE_URL": db_url}
     offered, _ = complete("funding-monitor calls edit KA1", tmp_path, env)
     assert sorted(offered) == ["KA131-HED-2027", "KA171-HED-2027"]
+
+
+def test_the_tables_say_what_a_curator_entered(pinned) -> None:
+    """`calls list` shows a two-stage call past its first stage by that stage (its second is
+    still to come, for those who passed), `calls show` names a date-only deadline's convention
+    without a zone it may not be in, and `sources list` says the manual source is never
+    fetched rather than giving it the default interval."""
+    stages = ["--deadline", "2026-11-20 stage 1", "--deadline", "2027-03-01 12:00 stage 2"]
+    pinned("calls", "add", "--identifier", "KI-SEED-2027", "--title", "Internal seed call",
+           "--funder", "Karolinska Institutet", "--url", "https://ki.se/seed", *stages)  # fmt: skip
+    code, out, _ = pinned("calls", "list", "--source", "manual")
+    assert code == 0
+    [row] = [line for line in out.splitlines() if "KI-SEED-2027" in line]
+    assert "2026-11-20 (stage 1 passed)" in row and "2027-03-01" not in row
+    code, out, _ = pinned("calls", "show", "KI-SEED-2027")
+    assert "(a date only: 17:00 by convention)" in out and "Brussels" not in out
+    code, out, _ = pinned("sources", "list")
+    [row] = [line for line in out.splitlines() if line.startswith("manual")]
+    assert "never (by hand)" in row and "(default)" not in row
