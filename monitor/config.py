@@ -148,6 +148,11 @@ class Settings(BaseSettings):
         description="a first digest, and each next one, look this many days further back for "
         "calls not yet announced (late tagging)",
     )  # fmt: skip
+    web_copy_days: int = Field(
+        400, ge=1, le=3650,
+        description="days the web copy of a sent digest (view in browser, My digests) is "
+        "kept; `digest send` drops older ones, the deliveries stay in the log",
+    )  # fmt: skip
     reminder_days: tuple[int, ...] = Field(
         (28, 7), description="default reminder windows before a deadline, in days (JSON list)"
     )

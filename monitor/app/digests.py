@@ -5,8 +5,8 @@ them on the web: the digests they were sent, and each one's web copy."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from monitor.app.context import App
 from monitor.digests.planning import plan_digests, preview
@@ -92,10 +92,12 @@ def _own(app: App, subscriber_id: int) -> list[int]:
 
 def sent(app: App, subscriber_id: int) -> list[SentDigest]:
     """The digests sent to the subscriber, by any of its channels (delivery id, period,
-    sent_at, calls), newest first; digests only, never notices; [] for an unknown
-    subscriber."""
+    sent_at, calls, whether its web copy is still kept), newest first; digests only, never
+    notices; [] for an unknown subscriber."""
     store = app.store(create=False)
-    found = [d for one in _own(app, subscriber_id) for d in sent_digests(store, one)]
+    cut = app.now() - timedelta(days=app.settings.web_copy_days)
+    found = [replace(d, kept=d.sent_at >= cut)
+             for one in _own(app, subscriber_id) for d in sent_digests(store, one)]  # fmt: skip
     return sorted(found, key=lambda d: (d.sent_at, d.id), reverse=True)
 
 

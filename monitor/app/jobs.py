@@ -114,7 +114,8 @@ def fetch_and_tag(
 def _sent(report: SendReport, stop: threading.Event | None) -> Outcome:
     fields: dict[str, object] = {"sent": report.sent, "messages": report.messages,
                                  "deferred": report.deferred, "refused": report.failed,
-                                 "given_up": report.given_up}  # fmt: skip
+                                 "given_up": report.given_up,
+                                 "web_copies_dropped": report.copies_dropped}  # fmt: skip
     return Outcome(not report.errors, fields, list(report.errors),
                    stop is not None and stop.is_set())  # fmt: skip
 

@@ -89,6 +89,9 @@ def send(args: argparse.Namespace, app: App) -> int:
     print(f"sent {report.sent} deliveries ({report.messages} messages); "
           f"{report.deferred} left for the next run; {report.failed} refused; "
           f"{report.given_up} given up")  # fmt: skip
+    if report.copies_dropped:
+        print(f"dropped the web copies of {report.copies_dropped} digests sent over "
+              f"{app.settings.web_copy_days} days ago (WEB_COPY_DAYS)")  # fmt: skip
     return 0 if not report.errors else 1
 
 

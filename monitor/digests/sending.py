@@ -26,7 +26,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from monitor import redaction
@@ -57,6 +57,7 @@ class SendReport:
     failed: int = 0  # refused for good
     deferred: int = 0  # left pending for the next run
     given_up: int = 0  # failed by its own fault too many times: failed, its calls released
+    copies_dropped: int = 0  # web copies older than WEB_COPY_DAYS dropped after the send
     errors: list[str] = field(default_factory=list)  # one line each, secrets blanked
 
 
@@ -388,7 +389,8 @@ def send_due(
 ) -> SendReport:
     """The `digest send` job: plan the curators' notices and every due digest (of subscribers
     at ``frequency``, if given; ``force``: due now whatever the schedule), then send everything
-    pending. What the scheduler's digest jobs and `run --once` call too."""
+    pending; then drop the web copies older than WEB_COPY_DAYS (a run for every subscriber
+    only). What the scheduler's digest jobs and `run --once` call too."""
     if subscriber is None:
         plan_notices(store, settings, now)
     problems: list[str] = []  # subscribers whose digest could not be planned: exit 1, named
@@ -397,6 +399,9 @@ def send_due(
     report = send_with(store, settings, now, outbox, stop=stop,
                        subscriber_id=subscriber.id if subscriber else None)  # fmt: skip
     report.errors[:0] = [redaction.redact(p) for p in problems]
+    if subscriber is None:  # the web copies past their time go with a whole run's send
+        kept_from = now - timedelta(days=settings.web_copy_days)
+        report.copies_dropped = web_copies.prune(store, kept_from)
     return report
 
 

@@ -5,14 +5,18 @@ subscriber's own pages ("view in browser", "my digests").
 The copy is written just before the digest is handed to its channel, so every digest a
 subscriber received has one (a crash after the channel took it cannot leave it without); it is
 shown once the delivery is sent (or, for one split over several messages, once its first
-message is)."""
+message is).
+
+A copy is some 100 KB, every week, for every subscriber: copies older than ``WEB_COPY_DAYS``
+are dropped (``prune``, after each `digest send`), the delivery itself stays in the log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.store import ledger
+from sqlmodel import col, select
+
 from monitor.store.db import Store
 from monitor.store.tables import Delivery, utc
 from notifications import mail
@@ -20,6 +24,7 @@ from notifications.digest import Digest
 
 WEB = "web"  # the payload's key of the web copy
 LISTED = 1000  # the newest deliveries of a subscriber looked at for the list of sent digests
+BATCH = 500  # deliveries read and written at a time when copies are dropped
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class SentDigest:
     period: str  # 2026-W48 or 2026-11-28
     sent_at: datetime  # aware (UTC)
     items: int  # calls in it
+    kept: bool = True  # its web copy is still kept (False: sent before the retention cut)
 
 
 def keep(store: Store, delivery: Delivery, digest: Digest) -> None:
@@ -56,12 +62,42 @@ def _shown(delivery: Delivery) -> bool:
 def sent_digests(store: Store, subscriber_id: int) -> list[SentDigest]:
     """The digests sent to the subscriber, newest first (of its newest ``LISTED``
     deliveries); none for an unknown subscriber."""
-    found = []
-    for d in ledger.deliveries(store, subscriber_id, limit=LISTED):
-        sent_at = utc(d.sent_at)
-        if d.id is not None and d.kind == "digest" and d.status == "sent" and sent_at:
-            found.append(SentDigest(id=d.id, period=d.period, sent_at=sent_at, items=d.items))
-    return found
+    query = (
+        select(Delivery.id, Delivery.period, Delivery.sent_at, Delivery.items)
+        .where(
+            Delivery.subscriber_id == subscriber_id,
+            Delivery.kind == "digest",
+            Delivery.status == "sent",
+            col(Delivery.sent_at).is_not(None),
+        )
+        .order_by(col(Delivery.id).desc())
+        .limit(LISTED)
+    )  # fmt: skip  (the columns only: never the copies themselves)
+    with store.session() as session:
+        rows = list(session.exec(query))
+    return [SentDigest(id=i, period=period, sent_at=at, items=items)
+            for i, period, sent, items in rows if i is not None and (at := utc(sent))]  # fmt: skip
+
+
+def prune(store: Store, before: datetime) -> int:
+    """Drop the web copies of digests sent before ``before`` (the deliveries stay, with their
+    status and calls); the number dropped. Read and written ``BATCH`` deliveries at a time."""
+    dropped, after = 0, 0
+    while True:
+        with store.session() as session:
+            rows = list(session.exec(
+                select(Delivery).where(Delivery.kind == "digest", col(Delivery.id) > after,
+                                       col(Delivery.sent_at) < before)
+                .order_by(col(Delivery.id)).limit(BATCH)
+            ))  # fmt: skip
+            for row in rows:
+                if WEB in row.payload:
+                    row.payload = {k: v for k, v in row.payload.items() if k != WEB}
+                    session.add(row)
+                    dropped += 1
+        if len(rows) < BATCH:
+            return dropped
+        after = rows[-1].id or after
 
 
 def copy_of(store: Store, subscriber_id: int, delivery_id: int) -> str | None:

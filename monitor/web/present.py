@@ -121,6 +121,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "digests_sent": "Sent",
         "digests_calls": "Calls",
         "digests_none": "No digest has been sent to you yet.",
+        "digests_not_kept": "its web copy is no longer kept",
+        "digests_kept_for": "The web copy of a digest is kept for {days} days; the digest itself "
+        "is in your inbox.",
         "digest_gone_body": "There is no such digest for this link. Sign in to see your digests.",
         "cal_heading": "Your calendar",
         "cal_intro": "The deadlines of every call in your digests, in your calendar: it "
@@ -306,6 +309,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "digests_sent": "Skickad",
         "digests_calls": "Utlysningar",
         "digests_none": "Ingen sammanställning har skickats till dig ännu.",
+        "digests_not_kept": "webbkopian sparas inte längre",
+        "digests_kept_for": "Webbkopian av en sammanställning sparas i {days} dagar; själva "
+        "sammanställningen finns i din inkorg.",
         "digest_gone_body": "Det finns ingen sådan sammanställning för den här länken. Logga "
         "in för att se dina sammanställningar.",
         "cal_heading": "Din kalender",

@@ -232,8 +232,10 @@ async def my_digests(request: Request) -> Response:
     row = await run_in_threadpool(_signed_in, request)
     if row is None:
         return message(request, "sign_in_heading", "sign_in_body", again=True)
-    sent = await run_in_threadpool(digests.sent, app_of(request), row.id)
-    return render(request, "digests.html", {"row": row, "sent": sent})
+    app = app_of(request)
+    sent = await run_in_threadpool(digests.sent, app, row.id)
+    return render(request, "digests.html", {"row": row, "sent": sent,
+                                            "kept_days": app.settings.web_copy_days})  # fmt: skip
 
 
 @router.get("/digests/{number:int}", include_in_schema=False)

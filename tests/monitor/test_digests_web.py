@@ -204,3 +204,33 @@ def _new_calls(db_url: str, search_2026: dict[str, Any], at: datetime) -> None:
               for r in records]  # fmt: skip
     upsert_calls(store, source.id, [*records, *clones], at)  # type: ignore[arg-type]
     store.dispose()
+
+
+def test_web_copies_past_their_days_are_dropped_and_the_deliveries_stay(
+    cli, portal, box: Mailbox, db_url, monkeypatch
+) -> None:
+    """A send drops the web copies of digests sent over WEB_COPY_DAYS ago: the delivery stays
+    in the log with its calls, My digests lists it without a link, and its page is gone."""
+    monkeypatch.setenv("FUNDING_MONITOR_WEB_COPY_DAYS", "30")
+    cli("subscribers", "add", "researcher@ki.se")
+    assert send(cli)[0] == 0
+    app = app_of(db_url)
+    [first] = ledger.deliveries(app.store())
+    assert digests.web_copy(app, 1, first.id or 0)
+    code, out, _ = send(cli, (CAPTURE_TIME + timedelta(days=29)).isoformat())
+    assert code == 0 and "dropped" not in out  # still within its days
+    assert digests.web_copy(app, 1, first.id or 0)
+    code, out, _ = send(cli, (CAPTURE_TIME + timedelta(days=31)).isoformat())
+    assert code == 0 and "dropped the web copies of 1 digests sent over 30 days ago" in out
+    stored = {d.id: d for d in ledger.deliveries(app.store())}
+    assert "web" not in stored[first.id].payload  # the copy only
+    assert stored[first.id].status == "sent" and stored[first.id].items == first.items
+    assert digests.web_copy(app, 1, first.id or 0) is None
+    app.clock = lambda: CAPTURE_TIME + timedelta(days=31)
+    [listed] = [d for d in digests.sent(app, 1) if d.id == first.id]
+    assert not listed.kept
+    newer = [d for d in digests.sent(app, 1) if d.id != first.id]
+    assert all(d.kept and digests.web_copy(app, 1, d.id) for d in newer)
+    code, out, _ = send(cli, (CAPTURE_TIME + timedelta(days=32)).isoformat())
+    assert "dropped" not in out  # nothing left to drop
+    app.close()
