@@ -148,26 +148,33 @@ def money(amount: float | None, currency: str | None) -> str:
 
 
 def calls_table(calls: Sequence[CallView], tz: tzinfo = UTC) -> str:
-    rows = [(c.id, c.status, deadline(c, tz), c.programme, c.identifier, c.title,
-             ", ".join(c.tags)) for c in calls]  # fmt: skip
     # On a terminal: tags, titles and programmes are cut, then tags, programme and status (the
-    # deadline says "(passed)") go; identifiers stay whole.
-    return table(
-        ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE", "TAGS"],
-        rows,
-        {3: 18, 4: 40, 5: 60, 6: 60},
-        fit=terminal_width(), squeeze=(6, 5, 3), drop=(6, 3, 1),
-    )  # fmt: skip
+    # deadline says "(passed)") go; identifiers stay whole. If that is still too wide, a
+    # two-stage call past its first stage says "(passed)" too: it is, for a new applicant.
+    fit = terminal_width()
+    for short in (False, True):
+        rows = [(c.id, c.status, deadline(c, tz, short=short), c.programme, c.identifier,
+                 c.title, ", ".join(c.tags)) for c in calls]  # fmt: skip
+        text = table(
+            ["ID", "STATUS", "DEADLINE", "PROGRAMME", "IDENTIFIER", "TITLE", "TAGS"],
+            rows,
+            {3: 18, 4: 40, 5: 60, 6: 60},
+            fit=fit, squeeze=(6, 5, 3), drop=(6, 3, 1),
+        )  # fmt: skip
+        if fit is None or max(map(len, text.splitlines())) <= fit:
+            break
+    return text
 
 
-def deadline(call: CallView, tz: tzinfo = UTC) -> str:
+def deadline(call: CallView, tz: tzinfo = UTC, *, short: bool = False) -> str:
     """The next deadline's date, else the one that closed it marked as passed (a two-stage
-    call's first stage: its later stages are only for those who passed it), else '-'."""
+    call's first stage, "stage 1 passed" unless ``short``: its later stages are only for those
+    who passed it), else '-'."""
     if call.next_deadline:
         return day(call.next_deadline, tz)
     if call.deadlines and call.deadline_model == TWO_STAGE:
         first = min(datetime.fromisoformat(d["at"]) for d in call.deadlines)
-        return day(first, tz) + " (stage 1 passed)"
+        return day(first, tz) + (" (passed)" if short else " (stage 1 passed)")
     if call.deadlines:
         return day(datetime.fromisoformat(call.deadlines[-1]["at"]), tz) + " (passed)"
     return "-"

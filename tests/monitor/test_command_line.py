@@ -94,7 +94,7 @@ def test_a_table_fits_the_terminal_and_keeps_identifiers_whole(cli, portal, monk
     code, out, _ = cli("calls", "list")
     lines = out.splitlines()
     assert code == 0 and len(lines) == len(portal) + 1
-    assert max(len(line) for line in lines) <= 80
+    assert max(len(line) for line in lines) <= 80, out
     for identifier in portal:
         assert any(identifier in line for line in lines)  # never cut
     assert "…" in out  # titles were
