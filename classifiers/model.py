@@ -32,10 +32,19 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifiers.document import Document, tokens
 from classifiers.errors import ModelError, TrainingError
+from classifiers.evidence import EVIDENCE, signs
 
 FORMAT = 1
 MIN_POSITIVES = 3
 GRID = np.round(np.linspace(0.05, 0.95, 19), 2)
+# Precision first: a tag with this many labelled positives gets the threshold with the best F1
+# among those whose cross-validated precision reaches the floor (a wrong tag puts a call in the
+# wrong researcher's digest); the smaller tags have too few examples to measure it.
+PRECISION_FLOOR = 0.80
+FLOOR_SUPPORT = 20
+# Never shown as a tag's evidence: English function words, and words in more than this share of
+# the training calls ("support", "call", "project"): a person recognises neither as a reason.
+GENERIC_SHARE = 0.2
 # Told how long work is going: (stage, done, total), first with done=0, then after each step.
 Progress = Callable[[str, int, int], None]
 
@@ -70,14 +79,16 @@ class TagModel:
         return out
 
     def strongest_terms(self, doc: Document, tag: str, k: int = 8) -> list[tuple[str, float]]:
-        """The features that pushed this document towards ``tag`` most (term, weight)."""
+        """The evidence that pushed this document towards ``tag`` most (term, weight): words
+        a person recognises (no function words, no words most calls have) and the call's
+        structure in plain words ("an innovation action (IA)")."""
         estimator = self.estimators.get(tag)
         if estimator is None:
             return []
         row = self.words.transform([doc]).tocoo()
-        names = self._names()
-        weights = [(names[j], float(v * estimator.coef_[0][j])) for j, v in
-                   zip(row.col, row.data, strict=True)]  # fmt: skip
+        names, generic = self._names(), self._generic()
+        weights = [(EVIDENCE.get(names[j], names[j]), float(v * estimator.coef_[0][j]))
+                   for j, v in zip(row.col, row.data, strict=True) if j not in generic]  # fmt: skip
         weights = [(n, w) for n, w in weights if w > 0]
         return sorted(weights, key=lambda item: -item[1])[:k]
 
@@ -87,6 +98,19 @@ class TagModel:
         names: list[str] = self.__dict__["_feature_names"]
         return names
 
+    def _generic(self) -> frozenset[int]:
+        """Features never shown as evidence: function words and the commonest words."""
+        if "_generic_features" not in self.__dict__:
+            from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+            # idf = ln((1 + n) / (1 + df)) + 1, so a word in more than GENERIC_SHARE of the
+            # calls has an idf below ln(1 / GENERIC_SHARE) + 1 (near enough for any n)
+            common = np.flatnonzero(self.words.idf_ < np.log(1 / GENERIC_SHARE) + 1)
+            stop = [j for j, name in enumerate(self._names()) if name in ENGLISH_STOP_WORDS]
+            self.__dict__["_generic_features"] = frozenset(map(int, common)) | frozenset(stop)
+        generic: frozenset[int] = self.__dict__["_generic_features"]
+        return generic
+
 
 def normalise(p: np.ndarray, threshold: float) -> np.ndarray:
     """Map probabilities so that ``threshold`` becomes 0.5, keeping 0 and 1 in place."""
@@ -95,8 +119,13 @@ def normalise(p: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(p >= threshold, above, below)
 
 
+def features(doc: Document) -> list[str]:
+    """What the model reads of a call: its words and the signs of its structure."""
+    return tokens(doc) + signs(doc)
+
+
 def _vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer=tokens, min_df=2, max_df=0.9, sublinear_tf=True,
+    return TfidfVectorizer(analyzer=features, min_df=2, max_df=0.9, sublinear_tf=True,
                            max_features=60000)  # fmt: skip
 
 
@@ -105,16 +134,29 @@ def _estimator(seed: int) -> LogisticRegression:
                               random_state=seed)  # fmt: skip
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    """The grid threshold with the best F1 on (labels, probabilities); ties go nearer 0.5."""
-    best, best_f1 = 0.5, -1.0
+def best_threshold(y: np.ndarray, p: np.ndarray, floor: float | None = None) -> float:
+    """The grid threshold with the best F1 on (labels, probabilities); ties go nearer 0.5.
+    With a precision ``floor``: the best F1 among the thresholds that reach it, else the one
+    with the highest precision."""
+    best, best_key = 0.5, (-1.0, -1.0)
     for t in sorted(GRID, key=lambda t: abs(t - 0.5)):
         predicted = p >= t
         tp = float(np.sum(predicted & y))
         f1 = 2 * tp / (np.sum(predicted) + np.sum(y)) if tp else 0.0
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = float(t), f1
+        precision = tp / float(np.sum(predicted)) if tp else 0.0
+        reached = floor is None or precision >= floor
+        key = (float(reached), f1 if reached else precision)
+        if _above(key, best_key):
+            best, best_key = float(t), key
     return best
+
+
+def _above(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether ``a`` sorts after ``b``, differences below 1e-9 being ties."""
+    for x, y in zip(a, b, strict=True):
+        if abs(x - y) > 1e-9:
+            return x > y
+    return False
 
 
 def train(
@@ -150,7 +192,8 @@ def train(
         splits = StratifiedKFold(min(folds, positives, negatives), shuffle=True, random_state=seed)
         xt = x[rows]
         p = cross_val_predict(_estimator(seed), xt, y, cv=splits, method="predict_proba")[:, 1]
-        thresholds[tag] = best_threshold(y, p)
+        thresholds[tag] = best_threshold(y, p, PRECISION_FLOOR if positives >= FLOOR_SUPPORT
+                                         else None)  # fmt: skip
         estimators[tag] = _estimator(seed).fit(xt, y)
         report("train", done, len(tags))
     if not estimators:

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from classifiers.document import WORD, Document
 from classifiers.taxonomy import Taxonomy
 
-TEXT_FIELDS = ("phrases", "negative", "countries")
+TEXT_FIELDS = ("phrases", "negative", "countries", "requires")
 REASON = {"phrases": "phrase", "countries": "country", "programmes": "programme",
-          "funders": "funder", "negative": "negative phrase"}  # fmt: skip
+          "funders": "funder", "negative": "negative phrase", "requires": "evidence"}  # fmt: skip
 PIECE = re.compile(r"(\w+)(\*)?")
 
 
@@ -122,12 +122,13 @@ class Rules:
         by_field: dict[str, list[_Phrase]] = defaultdict(list)
         self.identifiers: list[tuple[str, str]] = []
         for tag in taxonomy.tags.values():
-            for kind in ("phrases", "negative", "countries", "programmes", "funders"):
+            for kind in ("phrases", "negative", "countries", "programmes", "funders", "requires"):
                 for text in getattr(tag, kind):
                     phrase = _phrase(tag.id, kind, text)
                     if phrase:
                         by_field["text" if kind in TEXT_FIELDS else kind].append(phrase)
             self.identifiers += [(tag.id, p.upper()) for p in tag.identifiers]
+        self.needy = [tag.id for tag in taxonomy.tags.values() if tag.requires]
         self._text = _Index(by_field["text"])
         self._programmes = _Index(by_field["programmes"])
         self._funders = _Index(by_field["funders"])
@@ -141,12 +142,18 @@ class Rules:
         return found
 
     def hits(self, doc: Document) -> dict[str, list[str]]:
+        return self.examine(doc)[0]
+
+    def examine(self, doc: Document) -> tuple[dict[str, list[str]], list[str]]:
+        """``hits`` and ``lacking`` at the cost of one."""
         reasons: dict[str, list[str]] = defaultdict(list)
-        vetoed: set[str] = set()
-        for p in self._found(doc):
+        found = self._found(doc)
+        lacking = self._lacking(found)
+        vetoed = set(lacking)
+        for p in found:
             if p.kind == "negative":
                 vetoed.add(p.tag)
-            else:
+            elif p.kind != "requires":
                 reasons[p.tag].append(p.reason)
         ident = doc.identifier.upper()
         for tag, prefix in self.identifiers:
@@ -157,7 +164,16 @@ class Rules:
             parent = self.taxonomy.tags[tag_id].parent
             if parent:
                 out.setdefault(parent, []).append(f"sub-tag {tag_id}")
-        return out
+        return out, lacking
+
+    def lacking(self, doc: Document) -> list[str]:
+        """The tags that need evidence (``requires``) this call does not show: no layer may
+        give them."""
+        return self._lacking(self._found(doc))
+
+    def _lacking(self, found: list[_Phrase]) -> list[str]:
+        shown = {p.tag for p in found if p.kind == "requires"}
+        return [tag for tag in self.needy if tag not in shown]
 
     def vetoes(self, doc: Document) -> dict[str, str]:
         """Tags whose negative phrases matched (for explanations): tag id -> the phrase."""

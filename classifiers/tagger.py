@@ -1,6 +1,8 @@
 """Rules and model together: scores and the evidence for each tag given.
 
-A tag is given when its score reaches 0.5. Combinations, for all tags or chosen per tag:
+A tag is given when its score reaches 0.5, and never without the evidence its rules require
+(``requires``: a US or Canadian funder, partner or joint action for ``north-america``).
+Combinations, for all tags or chosen per tag:
   rules   the rules alone (a rule that fires scores RULE_SCORE)
   model   the model alone; tags it has no estimator for fall back to the rules
   union   the higher of the two scores (a tag either layer gives is given)
@@ -63,8 +65,10 @@ class Tagger:
         for i, doc in enumerate(docs):
             scores: dict[str, float] = {}
             reasons: dict[str, list[str]] = {}
-            hits = self.rules.hits(doc)
+            hits, lacking = self.rules.examine(doc)
             for tag in self.leaves:
+                if tag in lacking:  # without the evidence it requires, no layer gives it
+                    continue
                 how = self.combination[tag]
                 rule = RULE_SCORE if how != "model" and tag in hits else 0.0
                 model = learned[i].get(tag, 0.0) if learned and how != "rules" else 0.0

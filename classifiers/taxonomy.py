@@ -17,7 +17,9 @@ from typing import Any
 from classifiers.errors import TaxonomyError
 
 ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-RULE_FIELDS = ("phrases", "negative", "programmes", "identifiers", "funders", "countries")
+RULE_FIELDS = (
+    "phrases", "negative", "programmes", "identifiers", "funders", "countries", "requires",
+)  # fmt: skip
 SCALAR_FIELDS = ("label_en", "label_sv", "description", "parent")  # the rest of a tag
 
 
@@ -36,6 +38,9 @@ class Tag:
     identifiers: tuple[str, ...] = ()
     funders: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
+    # Evidence the tag needs (phrases of the title, programme, funder or summary): without one,
+    # neither its rules nor the model give it (a US funder for ``north-america``).
+    requires: tuple[str, ...] = ()
 
     def label(self, language: str) -> str:
         return self.label_sv if language == "sv" else self.label_en

@@ -94,6 +94,29 @@ def evaluate(
 
 
 def review(app: App, limit: int = 20) -> list[dict[str, Any]]:
+    """What to judge next, as the review queue orders it: the calls with a reader's 👎 or
+    "not relevant" still undecided (latest first; ``why`` "feedback", with ``said``: how many
+    readers), then the calls the model is least sure about (``why`` "uncertain"; ``tag``, the
+    most uncertain tag no admin judged for it, and its ``score``). Each has ``call`` and
+    ``title``."""
+    from monitor.app.review import DOUBTED
+    from monitor.store import feedback as feedback_store
+
+    store = app.store()
+    doubted = feedback_store.calls_said(store, DOUBTED)[:limit]
+    calls = tag_store.calls_by_id(store, doubted)
+    out: list[dict[str, Any]] = [
+        {"call": c, "title": calls[c].title, "why": "feedback", "tag": None, "score": None}
+        for c in doubted if c in calls
+    ]  # fmt: skip
+    if len(out) < limit:
+        first = {item["call"] for item in out}
+        out += [{**item, "why": "uncertain"} for item in uncertain(app, limit + len(out))
+                if item["call"] not in first][: limit - len(out)]  # fmt: skip
+    return out
+
+
+def uncertain(app: App, limit: int = 20) -> list[dict[str, Any]]:
     """The calls the model is least sure about, most uncertain first: ``call``, ``title``,
     ``tag`` (the most uncertain tag no admin judged for it) and its ``score``."""
     return tagging.review(app.store(), app.settings, limit)

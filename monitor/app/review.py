@@ -2,7 +2,7 @@
 each tag's score and evidence, the labels it has), and readers' feedback turned into labels.
 
 The queue puts first the calls with a reader's 👎 or "not relevant" still undecided (the
-latest first), then the calls the model is least sure about (``model.review``: a score nearest
+latest first), then the calls the model is least sure about (``model.uncertain``: a score nearest
 0.5 on a tag no admin has judged). That ranking scores every stored call, so it is kept on the
 ``App`` for the active model and refreshed every ``FRESH`` seconds, when another model becomes
 active, or when every call in it has been judged (at most every ``RETRY`` seconds: a model that
@@ -122,7 +122,7 @@ def _ranked(app: App, judged: dict[int, dict[str, bool]]) -> list[dict[str, Any]
         open_ = [r for r in kept.ranked if r["tag"] not in judged.get(r["call"], {})]
         age = time.monotonic() - kept.built
         if kept.model_id != wanted or age > FRESH or (not open_ and age > RETRY):
-            kept.ranked = model.review(app, RANKED) if active else []
+            kept.ranked = model.uncertain(app, RANKED) if active else []
             kept.model_id, kept.built = wanted, time.monotonic()
             open_ = [r for r in kept.ranked if r["tag"] not in judged.get(r["call"], {})]
         return open_

@@ -41,7 +41,9 @@ def register(commands: Any) -> None:
     )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=evaluate_model)
-    review = commands.add_parser("review", help="the calls the model is least sure about")
+    review = commands.add_parser(
+        "review", help="what to label next: calls readers said 👎 about, then the least sure"
+    )
     review.add_argument("--limit", type=arguments.limits, default=20)
     review.add_argument("--json", action="store_true")
     review.set_defaults(run=review_calls)
@@ -121,6 +123,8 @@ def evaluate_model(args: argparse.Namespace, app: App) -> int:
                            "active_model": active.metrics if active else None})  # fmt: skip
         return 0
     print(output.evaluation_table(evaluation))
+    print()
+    print(output.deployed_table(evaluation))
     if active is not None:
         f1 = active.metrics.get("chosen_macro_f1", 0)
         print(f"\nactive model {active.id} ({active.labels} labels, {active.created_at:%Y-%m-%d}): "
@@ -139,5 +143,8 @@ def review_calls(args: argparse.Namespace, app: App) -> int:
     if not items:
         print("nothing to review (no model, or no calls)")
     for item in items:
-        print(f"{item['call']:>6}  {item['tag']:<24} {item['score']:.2f}  {item['title'][:70]}")
+        if item["why"] == "feedback":
+            print(f"{item['call']:>6}  {'a reader said 👎':<24} {'':>4}  {item['title'][:70]}")
+        else:
+            print(f"{item['call']:>6}  {item['tag']:<24} {item['score']:.2f}  {item['title'][:70]}")
     return 0

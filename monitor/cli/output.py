@@ -384,3 +384,39 @@ def evaluation_table(evaluation: Evaluation) -> str:
     macro = "  ".join(f"{evaluation.macro_f1(m):>17.3f}" for m in methods)
     lines.append(f"{'macro F1':<24} {'':>4}  {macro}")
     return "\n".join(lines)
+
+
+def deployed_table(evaluation: Evaluation) -> str:
+    """Per tag, the deployed method's figures with 95% bootstrap intervals, then what a wrong
+    tag was mistaken for: the tags of the calls it was given to wrongly, and the tags given
+    instead on the calls that missed it."""
+    nested = "per-tag" in evaluation.counts
+    lines = [("as deployed (the per-tag choice made inside each fold)" if nested else
+              "as deployed (the per-tag choice; --nested measures it out of sample)")
+             + ", with 95% bootstrap intervals:",
+             f"{'tag':<24} {'method':<8} {'precision':<17} {'recall':<17} {'F1':<17}"]  # fmt: skip
+    confusions = []
+    for tag, n in evaluation.support.items():
+        if not n:
+            continue
+        figures = evaluation.deployed_figures(tag)
+        interval: dict[str, list[float]] = figures["interval"]  # type: ignore[assignment]
+        cells = " ".join(
+            f"{figures[k]:.2f} [{interval[k][0]:.2f}–{interval[k][1]:.2f}]".ljust(17)
+            for k in ("precision", "recall", "f1")
+        )
+        how = str(figures["method"]) if not nested else evaluation.choose()[tag]
+        lines.append(f"{tag:<24} {how:<8} {cells}".rstrip())
+        wrong: list[tuple[str, int]] = figures["given_to"]  # type: ignore[assignment]
+        missed: list[tuple[str, int]] = figures["missed_on"]  # type: ignore[assignment]
+        parts = ([f"given wrongly to calls with {_counted(wrong)}"] if wrong else []) + (
+            [f"missed on calls given {_counted(missed)}"] if missed else [])  # fmt: skip
+        if parts:
+            confusions.append(f"  {tag}: " + "; ".join(parts))
+    if confusions:
+        lines += ["", "confusion per tag (which tags a wrong one is mistaken for):", *confusions]
+    return "\n".join(lines)
+
+
+def _counted(pairs: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{tag} ({n})" for tag, n in pairs)

@@ -147,7 +147,8 @@ def test_a_broken_model_falls_back_to_the_rules(cli, stored, db_url, damage) -> 
 def test_evaluate_and_review(cli, stored) -> None:
     cli("classify")
     code, out, _ = cli("evaluate")
-    assert code == 0 and "431 labelled calls, 5-fold cross-validation" in out
+    assert code == 0 and "labelled calls, 5-fold cross-validation" in out
+    assert "with 95% bootstrap intervals" in out and "confusion per tag" in out
     assert "macro F1" in out and "global-health-lmic" in out and "active model 1" in out
     code, out, _ = cli("evaluate", "--json")
     data = json.loads(out)
@@ -156,8 +157,31 @@ def test_evaluate_and_review(cli, stored) -> None:
     code, out, _ = cli("review", "--limit", "3", "--json")
     items = json.loads(out)
     assert len(items) == 3 and all(0 <= i["score"] <= 1 for i in items)
+    assert {i["why"] for i in items} == {"uncertain"}
     distances = [abs(i["score"] - 0.5) for i in items]
     assert distances == sorted(distances)
+
+
+def test_review_puts_readers_thumbs_down_first(cli, stored, db_url, now) -> None:
+    from datetime import timedelta
+
+    from monitor.store import feedback as feedback_store
+
+    cli("classify")
+    store = open_store(db_url)
+    first, second = sorted(stored.values())[:2]
+    feedback_store.add_feedback(store, first, "down", now - timedelta(hours=2))
+    feedback_store.add_feedback(store, second, "not-relevant", now - timedelta(hours=1))
+    feedback_store.add_feedback(store, first, "up", now)  # a 👍 puts nothing first
+    code, out, _ = cli("review", "--limit", "4", "--json")
+    items = json.loads(out)
+    assert code == 0 and [i["call"] for i in items[:2]] == [second, first]  # latest first
+    assert [i["why"] for i in items] == ["feedback", "feedback", "uncertain", "uncertain"]
+    assert first not in {i["call"] for i in items[2:]} and len(items) == 4
+    code, out, _ = cli("review", "--limit", "4")
+    assert code == 0 and out.splitlines()[0].split()[0] == str(second)
+    assert "a reader said 👎" in out.splitlines()[1]
+    store.dispose()
 
 
 def test_taxonomy_commands_keep_history(cli, stored) -> None:
