@@ -34,7 +34,8 @@ def register(commands: Any) -> None:
     add.add_argument("--description", default="")
     add.add_argument("--parent")
     for name in RULE_FIELDS:
-        repeatable(add, f"--{name[:-1] if name.endswith('s') else name}", "TEXT",
+        single = {"countries": "country", "requires": "require"}.get(name, name.rstrip("s"))
+        repeatable(add, f"--{single}", "TEXT",
                    f"a seed rule ({name}); repeatable", dest=name)  # fmt: skip
     add.set_defaults(run=add_tag)
     rename = group.add_parser("rename", help="change a tag's labels (its id stays)")
