@@ -99,11 +99,10 @@ def review(app: App, limit: int = 20) -> list[dict[str, Any]]:
     readers), then the calls the model is least sure about (``why`` "uncertain"; ``tag``, the
     most uncertain tag no admin judged for it, and its ``score``). Each has ``call`` and
     ``title``."""
-    from monitor.app.review import DOUBTED
     from monitor.store import feedback as feedback_store
 
     store = app.store()
-    doubted = feedback_store.calls_said(store, DOUBTED)[:limit]
+    doubted = feedback_store.calls_said(store, feedback_store.DOUBTED)[:limit]
     calls = tag_store.calls_by_id(store, doubted)
     out: list[dict[str, Any]] = [
         {"call": c, "title": calls[c].title, "why": "feedback", "tag": None, "score": None}

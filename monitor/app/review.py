@@ -40,7 +40,6 @@ from monitor.store.views import CallView
 FRESH = 600.0  # seconds a ranking of the model's uncertain calls is kept
 RANKED = 500  # calls kept in that ranking
 RETRY = 30.0  # seconds before a ranking judged through (or empty) is made again
-DOUBTED = ("down", "not-relevant")  # feedback that puts its call first in the queue
 _KEY = "review.queue"
 
 
@@ -132,7 +131,8 @@ def next_call(app: App, skipped: Sequence[int] = ()) -> Next | None:
     """The call to judge next, leaving out ``skipped``; None when the queue is empty."""
     store = app.store()
     passed = set(skipped)
-    doubted = [c for c in feedback_store.calls_said(store, DOUBTED) if c not in passed]
+    said = feedback_store.calls_said(store, feedback_store.DOUBTED)
+    doubted = [c for c in said if c not in passed]
     ranked = [r for r in _ranked(app, tag_store.labels(store))
               if r["call"] not in passed and r["call"] not in doubted]  # fmt: skip
     waiting = len(doubted) + len(ranked) - 1

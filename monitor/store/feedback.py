@@ -11,6 +11,7 @@ from monitor.store.db import Store
 from monitor.store.tables import Feedback
 
 KINDS = ("wrong-tag", "not-relevant", "up", "down")
+DOUBTED = ("down", "not-relevant")  # feedback that puts its call first in the review queue
 
 
 def add_feedback(
