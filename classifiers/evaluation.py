@@ -15,6 +15,7 @@ from sklearn.model_selection import KFold
 
 from classifiers.document import Document
 from classifiers.model import FLOOR_SUPPORT, PRECISION_FLOOR, Progress, train
+from classifiers.rules import Rules
 from classifiers.tagger import COMBINATIONS, Tagger
 from classifiers.taxonomy import Taxonomy
 
@@ -182,6 +183,7 @@ def cross_validate(
     report = on_progress or (lambda stage, done, total: None)
     report("cross-validate", 0, folds)
     tags = taxonomy.ids
+    rules = Rules(taxonomy)
     gold = [taxonomy.with_parents(label) for label in labels]
     methods: list[str] = list(COMBINATIONS) + (["per-tag"] if nested else [])
     predicted: dict[str, list[set[str]]] = {c: [set() for _ in docs] for c in methods}
@@ -189,7 +191,8 @@ def cross_validate(
     for done, (train_idx, test_idx) in enumerate(splitter.split(np.arange(len(docs))), 1):
         train_docs, train_gold = [docs[i] for i in train_idx], [gold[i] for i in train_idx]
         train_known = [known[i] for i in train_idx] if known is not None else None
-        model = train(train_docs, train_gold, taxonomy.leaves(), known=train_known, seed=seed)
+        model = train(train_docs, train_gold, taxonomy.leaves(), known=train_known, seed=seed,
+                      rules=rules)  # fmt: skip
         test = [docs[i] for i in test_idx]
         for method in methods:
             how: str | dict[str, str] = method

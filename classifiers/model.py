@@ -33,9 +33,15 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from classifiers.document import Document, tokens
 from classifiers.errors import ModelError, TrainingError
 from classifiers.evidence import EVIDENCE, signs
+from classifiers.rules import Rules
 
 FORMAT = 1
 MIN_POSITIVES = 3
+# The value of a "this tag's rules fire" column beside the TF-IDF words (each row of which has
+# unit length). Nested cross-validation on the 631 shipped labels, per-tag macro-F1: no rule
+# columns 0.840, 0.2 -> 0.848, 0.3 -> 0.850 (strategic-partnerships F1 0.58 -> 0.64), 0.4 -> 0.835,
+# 1.0 -> 0.837 (the model then leans on the rules and erasmus-education falls to 0.81).
+RULE_WEIGHT = 0.3
 GRID = np.round(np.linspace(0.05, 0.95, 19), 2)
 # Precision first: a tag with this many labelled positives gets the threshold with the best F1
 # among those whose cross-validated precision reaches the floor (a wrong tag puts a call in the
@@ -57,16 +63,28 @@ class TagModel:
     estimators: dict[str, LogisticRegression]
     thresholds: dict[str, float]
     meta: dict[str, Any] = field(default_factory=dict)
+    # the rules of the taxonomy it was trained with: which tags' rules fire on a call are
+    # features too (a model saved before they were has none)
+    rules: Rules | None = None
 
     @property
     def tags(self) -> list[str]:
         return list(self.estimators)
 
+    def matrix(self, docs: Sequence[Document]) -> scipy.sparse.csr_matrix:
+        """The features of each document: its TF-IDF, then one column per tag whose rules
+        fire on it."""
+        x = self.words.transform(docs)
+        rules = self.__dict__.get("rules")
+        if rules is None:
+            return x
+        return scipy.sparse.hstack([x, rule_columns(rules, docs)]).tocsr()
+
     def probabilities(self, docs: Sequence[Document]) -> dict[str, np.ndarray]:
         """Tag -> the positive-class probability of each document."""
         if not docs:
             return {tag: np.zeros(0) for tag in self.estimators}
-        x = self.words.transform(docs)
+        x = self.matrix(docs)
         return {tag: est.predict_proba(x)[:, 1] for tag, est in self.estimators.items()}
 
     def scores(self, docs: Sequence[Document]) -> list[dict[str, float]]:
@@ -85,7 +103,7 @@ class TagModel:
         estimator = self.estimators.get(tag)
         if estimator is None:
             return []
-        row = self.words.transform([doc]).tocoo()
+        row = self.matrix([doc]).tocoo()
         names, generic = self._names(), self._generic()
         weights = [(EVIDENCE.get(names[j], names[j]), float(v * estimator.coef_[0][j]))
                    for j, v in zip(row.col, row.data, strict=True) if j not in generic]  # fmt: skip
@@ -94,7 +112,9 @@ class TagModel:
 
     def _names(self) -> list[str]:
         if "_feature_names" not in self.__dict__:
-            self.__dict__["_feature_names"] = list(self.words.get_feature_names_out())
+            rules = self.__dict__.get("rules")
+            fired = [f"the {tag} rules fired" for tag in rules.taxonomy.leaves()] if rules else []
+            self.__dict__["_feature_names"] = list(self.words.get_feature_names_out()) + fired
         names: list[str] = self.__dict__["_feature_names"]
         return names
 
@@ -122,6 +142,20 @@ def normalise(p: np.ndarray, threshold: float) -> np.ndarray:
 def features(doc: Document) -> list[str]:
     """What the model reads of a call: its words and the signs of its structure."""
     return tokens(doc) + signs(doc)
+
+
+def rule_columns(rules: Rules, docs: Sequence[Document]) -> scipy.sparse.csr_matrix:
+    """One column per leaf tag of the rules' taxonomy: 1 where its rules fire on the call."""
+    leaves = rules.taxonomy.leaves()
+    rows, cols = [], []
+    for i, doc in enumerate(docs):
+        hits = rules.hits(doc)
+        for j, tag in enumerate(leaves):
+            if tag in hits:
+                rows.append(i)
+                cols.append(j)
+    data = np.full(len(rows), RULE_WEIGHT)
+    return scipy.sparse.csr_matrix((data, (rows, cols)), shape=(len(docs), len(leaves)))
 
 
 def _vectorizer() -> TfidfVectorizer:
@@ -162,9 +196,11 @@ def _above(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 def train(
     docs: Sequence[Document], labels: Sequence[set[str]], tags: Sequence[str], *,
     known: Sequence[set[str] | None] | None = None, seed: int = 0, folds: int = 3,
-    on_progress: Progress | None = None,
+    on_progress: Progress | None = None, rules: Rules | None = None,
 ) -> TagModel:  # fmt: skip
     """Fit a model for every tag with at least MIN_POSITIVES positive and negative labels.
+    With ``rules``, which tags' rules fire on a call are features beside its words (and the
+    model keeps those rules: a taxonomy edited later changes its features only once retrained).
 
     ``labels[i]`` are the tags document i has. ``known[i]``, when given and not None, are the
     tags judged for it (an admin's correction judges one tag, not the others); a document
@@ -178,6 +214,8 @@ def train(
         x = words.fit_transform(docs)
     except ValueError as exc:  # an empty vocabulary: too few or empty documents
         raise TrainingError(f"cannot build features from {len(docs)} calls: {exc}") from exc
+    if rules is not None:
+        x = scipy.sparse.hstack([x, rule_columns(rules, docs)]).tocsr()
     estimators, thresholds, skipped = {}, {}, []
     report("train", 0, len(tags))
     for done, tag in enumerate(tags, 1):
@@ -202,7 +240,7 @@ def train(
             f"among {len(docs)} calls"
         )
     meta = {"skipped_tags": skipped, "labels": len(docs), "data_hash": data_hash(docs, labels)}
-    return TagModel(words, estimators, thresholds, meta)
+    return TagModel(words, estimators, thresholds, meta, rules)
 
 
 def data_hash(docs: Sequence[Document], labels: Sequence[set[str]]) -> str:

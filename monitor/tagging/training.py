@@ -19,6 +19,7 @@ from importlib import resources
 from classifiers.document import Document, document_from
 from classifiers.evaluation import Evaluation, cross_validate
 from classifiers.model import Progress, TagModel, data_hash, save_model, train, versions
+from classifiers.rules import Rules
 from classifiers.taxonomy import Taxonomy
 from classifiers.taxonomy import load_taxonomy as default_taxonomy
 from monitor.config import Settings
@@ -86,7 +87,7 @@ def fit(
     ``on_progress`` is told of the stages "train" (per tag) and "cross-validate" (per fold)."""
     started = time.perf_counter()
     model = train(data.docs, data.labels, taxonomy.leaves(), known=data.known,
-                  on_progress=on_progress)  # fmt: skip
+                  on_progress=on_progress, rules=Rules(taxonomy))  # fmt: skip
     seconds = time.perf_counter() - started
     evaluation = cross_validate(data.docs, data.labels, taxonomy, known=data.known,
                                 on_progress=on_progress)  # fmt: skip

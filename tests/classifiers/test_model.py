@@ -10,12 +10,20 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from sklearn.pipeline import make_pipeline
 
 from classifiers.document import Document, document_from
 from classifiers.errors import ModelError, TrainingError
 from classifiers.evaluation import Counts, cross_validate, score
-from classifiers.model import TagModel, best_threshold, load_model, normalise, save_model, train
+from classifiers.model import (
+    RULE_WEIGHT,
+    TagModel,
+    best_threshold,
+    load_model,
+    normalise,
+    save_model,
+    train,
+)
+from classifiers.rules import Rules
 from classifiers.tagger import RULE_SCORE, Tagger
 from classifiers.taxonomy import load_taxonomy
 
@@ -60,9 +68,34 @@ def test_the_scores_are_sklearns_pipeline_on_the_same_documents(model: TagModel,
     docs = labelled[0][:120] + [Document("Ωμέγα ünïcödé words never seen before"), Document("")]
     scores = model.scores(docs)
     for tag, estimator in model.estimators.items():
-        p = make_pipeline(model.words, estimator).predict_proba(docs)[:, 1]
+        p = estimator.predict_proba(model.words.transform(docs))[:, 1]
         expected = normalise(p, model.thresholds[tag])
         assert np.abs(np.array([s[tag] for s in scores]) - expected).max() < 1e-9, tag
+
+
+def test_a_model_with_rules_reads_which_rules_fire_and_keeps_them(labelled, tmp_path) -> None:
+    docs, labels = labelled
+    rules = Rules(TAXONOMY)
+    model = train(docs, labels, TAXONOMY.leaves(), rules=rules)
+    doc = Document(
+        "Erasmus+ KA220 cooperation partnerships in higher education",
+        "Erasmus+ cooperation between universities on curricula",
+        programme="ERASMUS+",
+    )
+    leaves, words = TAXONOMY.leaves(), len(model.words.get_feature_names_out())
+    x = model.matrix([doc]).toarray()[0]
+    assert x.shape == (words + len(leaves),)
+    fired = {leaves[j] for j, v in enumerate(x[words:]) if v}
+    assert fired == set(rules.hits(doc)) & set(leaves) and "erasmus-education" in fired
+    assert set(x[words:][x[words:] > 0]) == {RULE_WEIGHT}
+    # the model learned that the erasmus rules firing is a sign of the tag, and says so
+    column = words + leaves.index("erasmus-education")
+    assert model.estimators["erasmus-education"].coef_[0][column] > 0
+    terms = [t for t, _ in model.strongest_terms(doc, "erasmus-education", 20)]
+    assert "the erasmus-education rules fired" in terms
+    # the rules travel with the saved model: the same scores once loaded
+    save_model(model, tmp_path / "model.joblib")
+    assert load_model(tmp_path / "model.joblib").scores([doc]) == model.scores([doc])
 
 
 def test_strongest_terms_are_words_of_the_document(model: TagModel) -> None:

@@ -40,7 +40,8 @@ def model() -> TagModel:
     text = resources.files("classifiers").joinpath("data/labels.jsonl").read_text("utf-8")
     rows = [json.loads(line) for line in text.splitlines()]
     docs = [document_from(r) for r in rows]
-    return train(docs, [TAXONOMY.with_parents(r["tags"]) for r in rows], TAXONOMY.leaves())
+    labels = [TAXONOMY.with_parents(r["tags"]) for r in rows]
+    return train(docs, labels, TAXONOMY.leaves(), rules=Rules(TAXONOMY))  # as deployed
 
 
 def test_north_america_needs_a_us_or_canadian_funder_partner_or_joint_action(model) -> None:
@@ -88,6 +89,19 @@ def test_a_required_evidence_list_gates_a_tag_and_is_a_rule_field_like_the_other
 def test_the_call_structure_is_evidence_named_in_plain_words(doc, expected) -> None:
     assert signs(doc) == expected
     assert all(EVIDENCE[s] for s in expected)
+
+
+def test_the_model_reads_the_structure_and_names_it_in_its_evidence(model) -> None:
+    call = Document(
+        "Hydrogen refuelling stations for heavy-duty vehicles (Clean Hydrogen Partnership)",
+        "Innovation action of the Clean Hydrogen Joint Undertaking: demonstrate stations with "
+        "operators and manufacturers.",
+        "Horizon Europe", identifier="HORIZON-JU-CLEANH2-2025-03-01",
+    )  # fmt: skip
+    assert {"§innovation-action", "§joint-undertaking"} <= set(signs(call))
+    terms = [t for t, _ in model.strongest_terms(call, "strategic-partnerships", k=20)]
+    assert {EVIDENCE["§innovation-action"], EVIDENCE["§joint-undertaking"]} & set(terms), terms
+    assert not any(t.startswith("§") for t in terms)
 
 
 def test_strongest_terms_are_never_function_words_or_generic_ones(model) -> None:
