@@ -39,7 +39,7 @@ from classifiers.model import (  # noqa: E402
     _estimator,
     _vectorizer,
     best_threshold,
-    rule_columns,
+    with_rules,
 )
 from classifiers.rules import Rules  # noqa: E402
 from classifiers.taxonomy import load_taxonomy  # noqa: E402
@@ -108,7 +108,7 @@ def main() -> None:
         chose = 0
         for train_idx, test_idx in outer.split(np.zeros(len(y)), y):
             words = _vectorizer().fit([docs[i] for i in train_idx])
-            x = sp.hstack([words.transform(docs), rule_columns(Rules(taxonomy), docs)]).tocsr()
+            x = with_rules(words.transform(docs), Rules(taxonomy), docs)
             both = sp.hstack([x, sp.csr_matrix(dense)]).tocsr()
             yt = y[train_idx]
             use_both = inner_f1(both[train_idx], yt) > inner_f1(x[train_idx], yt) + 0.01

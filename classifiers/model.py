@@ -74,11 +74,7 @@ class TagModel:
     def matrix(self, docs: Sequence[Document]) -> scipy.sparse.csr_matrix:
         """The features of each document: its TF-IDF, then one column per tag whose rules
         fire on it."""
-        x = self.words.transform(docs)
-        rules = self.__dict__.get("rules")
-        if rules is None:
-            return x
-        return scipy.sparse.hstack([x, rule_columns(rules, docs)]).tocsr()
+        return with_rules(self.words.transform(docs), self.rules, docs)
 
     def probabilities(self, docs: Sequence[Document]) -> dict[str, np.ndarray]:
         """Tag -> the positive-class probability of each document."""
@@ -112,7 +108,7 @@ class TagModel:
 
     def _names(self) -> list[str]:
         if "_feature_names" not in self.__dict__:
-            rules = self.__dict__.get("rules")
+            rules = self.rules  # None on a model saved before rules were features (class default)
             fired = [f"the {tag} rules fired" for tag in rules.taxonomy.leaves()] if rules else []
             self.__dict__["_feature_names"] = list(self.words.get_feature_names_out()) + fired
         names: list[str] = self.__dict__["_feature_names"]
@@ -142,6 +138,14 @@ def normalise(p: np.ndarray, threshold: float) -> np.ndarray:
 def features(doc: Document) -> list[str]:
     """What the model reads of a call: its words and the signs of its structure."""
     return tokens(doc) + signs(doc)
+
+
+def with_rules(x: Any, rules: Rules | None, docs: Sequence[Document]) -> Any:
+    """The TF-IDF rows ``x`` of ``docs`` with their rule columns beside them (as they are
+    without ``rules``)."""
+    if rules is None:
+        return x
+    return scipy.sparse.hstack([x, rule_columns(rules, docs)]).tocsr()
 
 
 def rule_columns(rules: Rules, docs: Sequence[Document]) -> scipy.sparse.csr_matrix:
@@ -214,8 +218,7 @@ def train(
         x = words.fit_transform(docs)
     except ValueError as exc:  # an empty vocabulary: too few or empty documents
         raise TrainingError(f"cannot build features from {len(docs)} calls: {exc}") from exc
-    if rules is not None:
-        x = scipy.sparse.hstack([x, rule_columns(rules, docs)]).tocsr()
+    x = with_rules(x, rules, docs)
     estimators, thresholds, skipped = {}, {}, []
     report("train", 0, len(tags))
     for done, tag in enumerate(tags, 1):
