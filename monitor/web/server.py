@@ -79,6 +79,11 @@ def listen(host: str, port: int) -> socket.socket:
             f"cannot listen on {host}:{port}: {exc.strerror or exc}",
             hint="Choose another --port, or stop the process that uses it.",
         ) from None
+    # Answers go out at once (no Nagle): asyncio sets TCP_NODELAY only on sockets whose
+    # protocol is given as TCP, which create_server's are not, and without it every answer
+    # after a connection's first waited ~40 ms for the client's delayed ACK. Accepted
+    # connections inherit it from the listening socket.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.set_inheritable(True)
     return sock
 

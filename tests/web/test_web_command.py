@@ -122,3 +122,18 @@ def test_demo_web_builds_the_demo_then_serves_it_until_ctrl_c(tmp_path) -> None:
         code, err = _stop(process, signal.SIGINT)
     assert code == 0, err
     assert "Traceback" not in err and (tmp_path / "demo" / "demo.db").exists()
+
+
+def test_answers_are_sent_without_waiting_for_the_clients_ack() -> None:
+    """Connections the web face accepts send at once (TCP_NODELAY): without it, every answer
+    after a kept-alive connection's first waited ~40 ms for the client's delayed ACK."""
+    from monitor.web.server import listen
+
+    sock = listen("127.0.0.1", 0)
+    try:
+        with socket.create_connection(sock.getsockname()):
+            accepted, _ = sock.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        sock.close()
