@@ -99,7 +99,7 @@ def add_sources(url: str, count: int) -> list[str]:
             at = now - timedelta(hours=6 * (30 - k))
             runs.append(FetchRun(source_id=row.id, started_at=at,
                                  finished_at=at + timedelta(seconds=2),
-                                 outcome="failed" if failed else "ok", items=0 if failed else 25,
+                                 outcome="error" if failed else "ok", items=0 if failed else 25,
                                  unchanged=0 if failed else 25,
                                  error="HTTP 503 from funder" if failed else None))  # fmt: skip
         events.append(SourceEvent(source_id=row.id, kind="unhealthy" if n % 7 == 0 else "healthy",

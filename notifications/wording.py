@@ -214,26 +214,31 @@ class Words:
         return self(change.kind)
 
 
-@cache  # one rule per locale: parsing it costs more than a digest's use of it
+@cache  # parsing a locale's name costs more than formatting a date with it
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
 def _plural_rule(locale: str) -> Callable[[int], str]:
-    return Locale.parse(locale).plural_form  # type: ignore[no-any-return]
+    return _locale(locale).plural_form  # type: ignore[no-any-return]
 
 
 # Not memoised: the mail and Slack block caches already format each call once per run (caches
 # here saved about 3 % of the rendering, together, in bench/digest.py).
 def _when(at: datetime, zone: str, locale: str) -> str:
     local = at.astimezone(ZoneInfo(zone))
-    return f"{format_datetime(local, 'EEE d MMM y, HH:mm', locale=locale)} {local.tzname()}"
+    shown = format_datetime(local, "EEE d MMM y, HH:mm", locale=_locale(locale))
+    return f"{shown} {local.tzname()}"
 
 
 def _day(at: datetime, zone: str, locale: str) -> str:
-    return format_date(at.astimezone(ZoneInfo(zone)).date(), "long", locale=locale)
+    return format_date(at.astimezone(ZoneInfo(zone)).date(), "long", locale=_locale(locale))
 
 
 def _money(amount: float, currency: str, locale: str) -> str:
     if not currency:
-        return format_decimal(round(amount), locale=locale)
+        return format_decimal(round(amount), locale=_locale(locale))
     pattern = "#,##0\u00a0¤" if locale.startswith("sv") else "¤#,##0"
     return format_currency(
-        round(amount), currency, locale=locale, currency_digits=False, format=pattern
+        round(amount), currency, locale=_locale(locale), currency_digits=False, format=pattern
     )

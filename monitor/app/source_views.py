@@ -6,16 +6,14 @@ calls, health events), and what removing a source would delete and what stays.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from monitor.app import status
 from monitor.app.context import App
 from monitor.app.source_shown import hint, masked
 from monitor.config import every_text
 from monitor.store import source_pages
 from monitor.store import sources as source_store
-from monitor.store.source_pages import Removal
-from monitor.store.tables import FetchRun, Source
+from monitor.store.source_pages import Removal, SourceRow
 from sources.registry import BUILT_IN, get_kind
 
 SORTS = ("health", "name", "last_run", "failures")
@@ -25,6 +23,7 @@ HEALTH = ("unhealthy", "healthy")
 RUNS_SHOWN = 20
 CALLS_SHOWN = 20
 EVENTS_SHOWN = 20
+FIGURES_DAYS = 30  # the successful runs a source's average items is taken over
 
 
 @dataclass(frozen=True)
@@ -39,8 +38,8 @@ class SourceHealth:
     last_run_at: datetime | None
     last_outcome: str | None  # ok | error, None before its first run
     last_items: int | None  # items of its last finished run
-    average_items: float | None  # per successful run
-    ok_runs: int
+    average_items: float | None  # per successful run in FIGURES_DAYS
+    ok_runs: int  # in FIGURES_DAYS
     failures: int  # in a row
     last_error: str | None  # masked
     hint: str | None  # what an operator can do about it
@@ -61,11 +60,7 @@ def dashboard(app: App, *, kind: str = "", health: str = "", sort: str = "health
     """Every source as `status` lists them (unhealthy first, then by name), with its figures;
     only those of ``kind`` and of ``health`` ("unhealthy", "healthy") when given; sorted by
     ``sort`` (one of SORTS) in ``order`` ("asc", "desc"; default: FIRST_ORDER's)."""
-    found = status.status(app)
-    store = app.store(create=False)
-    figures, counts = source_pages.run_figures(store), source_store.call_counts(store)
-    rows = [_health(s, found.runs.get(s.id or 0), figures.get(s.id or 0), counts.get(s.id or 0, 0))
-            for s in found.sources]  # fmt: skip
+    rows = [_health(r) for r in source_pages.source_rows(app.store(create=False), _since())]
     total, unhealthy = len(rows), sum(not r.healthy for r in rows)
     kinds = sorted({r.kind for r in rows})
     if kind:
@@ -86,16 +81,18 @@ def _sorted(rows: list[SourceHealth], sort: str, order: str) -> list[SourceHealt
     return sorted(rows, key=key, reverse=order == "desc")  # stable: names stay in order
 
 
-def _health(source: Source, run: FetchRun | None, figures: tuple[int, float] | None,
-            calls: int) -> SourceHealth:  # fmt: skip
-    error = masked(source.last_error) if source.last_error else None
+def _since() -> datetime:
+    return datetime.now(UTC) - timedelta(days=FIGURES_DAYS)
+
+
+def _health(row: SourceRow) -> SourceHealth:
     return SourceHealth(
-        source.name, source.kind, source.enabled, source.healthy,
-        masked(source.health_reason) if source.health_reason else None, source.last_run_at,
-        source.last_outcome, run.items if run else None, figures[1] if figures else None,
-        figures[0] if figures else 0, source.consecutive_failures, error,
-        hint(source.last_error, source.health_reason if not source.healthy else None),
-        calls, source.kind not in BUILT_IN,
+        row.name, row.kind, row.enabled, row.healthy,
+        masked(row.health_reason) if row.health_reason else None, row.last_run_at,
+        row.last_outcome, row.last_items, row.average_items, row.ok_runs,
+        row.consecutive_failures, masked(row.last_error) if row.last_error else None,
+        hint(row.last_error, row.health_reason if not row.healthy else None),
+        row.calls, row.kind not in BUILT_IN,
     )  # fmt: skip
 
 
@@ -172,18 +169,17 @@ def settings_of(kind_name: str, stored: dict[str, object] | None = None) -> list
 def page(app: App, name: str) -> SourcePage | None:
     """One source's page, None when there is no such source."""
     store = app.store(create=False)
-    found = next((s for s in source_store.list_sources(store) if s.name == name), None)
+    found = source_store.find_source(store, name)
     if found is None or found.id is None:
         return None
+    row = source_pages.source_rows(store, _since(), found.id)[0]
     runs = source_pages.runs_of(store, found.id, RUNS_SHOWN)
-    last = next((r for r in runs if r.outcome in ("ok", "error")), None)
-    figures = source_pages.run_figures(store).get(found.id)
     calls = source_pages.recent_calls(store, found.id, CALLS_SHOWN)
     kind = get_kind(found.kind)
     settings = settings_of(kind.name, found.settings)
-    events = source_store.source_events(store, name)[:EVENTS_SHOWN]
+    events = source_pages.events_of(store, found.id, EVENTS_SHOWN)
     return SourcePage(
-        _health(found, last, figures, source_store.call_counts(store).get(found.id, 0)),
+        _health(row),
         masked(found.url), every_text(found.every) if found.every else "",
         app.settings.fetch_every, dict(found.info), kind.description, settings,
         [RunShown(r.id or 0, r.started_at,
@@ -194,7 +190,7 @@ def page(app: App, name: str) -> SourcePage | None:
          for r in runs],
         [CallShown(c.id or 0, c.identifier, c.title, c.first_seen, c.last_deadline,
                    c.unseen_since is None) for c in calls],
-        [EventShown(e.kind, masked(e.reason), e.at) for _, e in events],
+        [EventShown(e.kind, masked(e.reason), e.at) for e in events],
     )  # fmt: skip
 
 

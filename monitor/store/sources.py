@@ -86,15 +86,21 @@ def add_source(
 
 def get_source(store: Store, name: str) -> Source:
     """The source called ``name``; ConfigError listing the names when there is none."""
+    source = find_source(store, name)
+    if source is None:
+        with store.session() as session:
+            names = ", ".join(session.exec(select(Source.name).order_by(Source.name)))
+        raise ConfigError(
+            f"no source named {name!r}",
+            hint=f"Known sources: {names}" if names else "Add one with `sources add`.",
+        )
+    return source
+
+
+def find_source(store: Store, name: str) -> Source | None:
+    """The source called ``name``, None when there is none."""
     with store.session() as session:
-        source = session.exec(select(Source).where(Source.name == name)).first()
-        if source is None:
-            names = ", ".join(s.name for s in session.exec(select(Source).order_by(Source.name)))
-            raise ConfigError(
-                f"no source named {name!r}",
-                hint=f"Known sources: {names}" if names else "Add one with `sources add`.",
-            )
-        return source
+        return session.exec(select(Source).where(Source.name == name)).first()
 
 
 def list_sources(store: Store, *, enabled_only: bool = False) -> list[Source]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, Text
 from sqlalchemy import UniqueConstraint as Unique
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -168,6 +168,8 @@ class FetchRun(SQLModel, table=True):
     """One run of one source: when, how it ended, what it counted, and why it failed."""
 
     __tablename__ = "fetch_run"
+    # a source's latest runs and its recent figures are read from this index alone
+    __table_args__ = (Index("ix_fetch_run_source_id_started_at", "source_id", "started_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = _ref("source.id")

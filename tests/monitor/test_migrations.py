@@ -17,7 +17,7 @@ def test_migrated_schema_matches_the_models(store: Store) -> None:
 
 
 def test_upgrade_is_idempotent_and_reports_the_head(store: Store) -> None:
-    assert store.current_revision() == store.head_revision() == "0012"
+    assert store.current_revision() == store.head_revision() == "0013"
     assert store.upgrade() is False
     tables = set(inspect(store.engine).get_table_names())
     assert {"source", "call", "call_change", "fetch_run", "http_cache"} <= tables
@@ -27,7 +27,7 @@ def test_first_use_creates_the_schema(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
     assert store.current_revision() is None
     assert store.upgrade() is True
-    assert store.current_revision() == "0012"
+    assert store.current_revision() == "0013"
     store.dispose()
 
 

@@ -57,22 +57,25 @@ def feed() -> Iterator[Any]:
         yield server
 
 
-def _run(store: Any, name: str, *, items: int = 0, error: str | None = None) -> None:
+def _run(store: Any, name: str, *, items: int = 0, error: str | None = None,
+         days_ago: int = 0) -> None:  # fmt: skip
     """A finished run of ``name`` (failed with ``error``), its health updated."""
     source = source_store.get_source(store, name)
-    run_id = source_store.start_run(store, source, datetime.now(UTC))
+    at = datetime.now(UTC) - timedelta(days=days_ago)
+    run_id = source_store.start_run(store, source, at)
     source_store.finish_run(store, run_id, items=items, error=error)
 
 
 @pytest.fixture
 def stored(store: Any, bare_app: Any) -> Any:
-    """Three sources: feed-a healthy (two runs of 10 and 20 items), page-b failing twice
-    (HTTP 404: unhealthy), feed-c never run and disabled."""
+    """Three sources: feed-a healthy (a run of 100 items 40 days ago, then two of 10 and 20
+    items), page-b failing twice (HTTP 404: unhealthy), feed-c never run and disabled."""
     source_store.add_source(store, "feed-a", "feed", "https://user:hunter22@f.example/a.rss",
                             {"max_items": "500", "funder": "EDCTP"})  # fmt: skip
     source_store.add_source(store, "page-b", "page", "https://p.example/calls", {})
     source_store.add_source(store, "feed-c", "feed", "https://f.example/c.rss", {},
                             enabled=False)  # fmt: skip
+    _run(store, "feed-a", items=100, days_ago=40)
     _run(store, "feed-a", items=10)
     _run(store, "feed-a", items=20)
     for _ in range(2):
@@ -118,7 +121,8 @@ def test_the_dashboard_puts_the_unhealthy_first_sorts_and_filters_in_the_url(
     assert "3 sources, 1 unhealthy." in page.text
     assert "2 failed runs in a row" in page.text  # the health reason
     assert "HTTP 404" in page.text and "The address no longer answers" in page.text  # its hint
-    assert "15.0 a run on average (2 successful runs)" in page.text  # (10 + 20) / 2
+    # (10 + 20) / 2: the run of 40 days ago is not among the recent figures
+    assert "15.0 a run on average (2 successful runs in 30 days)" in page.text
     assert "hunter22" not in page.text
     by_name = curator_client.get("/staff/sources?sort=name&order=asc")
     assert _rows(by_name.text) == ["feed-a", "feed-c", "page-b"]
