@@ -9,10 +9,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.app import audit
 from monitor.app.context import App
+
+if TYPE_CHECKING:
+    from monitor.store.links import Linked
 
 PER_PAGE = 25
 # why a copy is linked to the first of its group, as matching says it now
@@ -71,31 +74,41 @@ def _deadline(row: Mapping[str, Any], now: datetime) -> datetime | None:
     return next((d for d in days if d >= now), days[-1] if days else None)
 
 
-def _groups(app: App) -> list[Group]:
+def _linked(app: App) -> list[list[Linked]]:
+    """Every group of linked calls as stored (the first, then its copies by id), newest link
+    first."""
+    from monitor.store.links import linked
+
+    by_head: dict[int, list[Linked]] = {}
+    for call in linked(app.store(create=False)):
+        by_head.setdefault(call.same_as_id or call.id, []).append(call)
+    found = [sorted(calls, key=lambda c: (c.id != head, c.id))
+             for head, calls in by_head.items()
+             if len(calls) >= 2 and any(c.id == head for c in calls)]  # fmt: skip
+    found.sort(key=lambda calls: max(c.id for c in calls), reverse=True)
+    return found
+
+
+def _shown(app: App, found: list[list[Linked]]) -> list[Group]:
+    """Groups as shown: why each copy matches the first now and how alike their titles are
+    (a string comparison per copy, and each call's dates read: done for the groups a page
+    shows, not for every group)."""
     from monitor.store.links import candidate, linked_rows
     from monitor.store.matching import same_call, title_likeness
 
-    rows = linked_rows(app.store(create=False))
-    now = app.now()
-    by_head: dict[int, list[Mapping[str, Any]]] = {}
-    for row in rows:
-        by_head.setdefault(row["same_as_id"] or row["id"], []).append(row)
-    groups = []
-    for head, members in by_head.items():
-        first = next((m for m in members if m["id"] == head), None)
-        if first is None or len(members) < 2:
-            continue
-        lead = candidate(first)
+    rows = linked_rows(app.store(create=False), [c.id for calls in found for c in calls])
+    now, groups = app.now(), []
+    for calls in found:
+        head, lead = calls[0], candidate(rows[calls[0].id])
         shown = []
-        for item in sorted(members, key=lambda r: (r["id"] != head, r["id"])):
-            mine = candidate(item)
-            why = "" if item["id"] == head else REASONS.get(same_call(mine, lead) or "", "none")
-            like = 1.0 if item["id"] == head else title_likeness(mine, lead)
-            shown.append(Member(item["id"], item["source"], item["identifier"], item["title"],
-                                item["url"], _deadline(item, now), item["id"] == head, why,
+        for call in calls:
+            mine, first = candidate(rows[call.id]), call is head
+            why = "" if first else REASONS.get(same_call(mine, lead) or "", "none")
+            like = 1.0 if first else title_likeness(mine, lead)
+            shown.append(Member(call.id, call.source, call.identifier, call.title,
+                                rows[call.id]["url"], _deadline(rows[call.id], now), first, why,
                                 round(like, 2)))  # fmt: skip
-        groups.append(Group(head, shown))
-    groups.sort(key=lambda g: max(m.id for m in g.members), reverse=True)
+        groups.append(Group(head.id, shown))
     return groups
 
 
@@ -104,26 +117,31 @@ def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: i
     """The groups of linked calls, newest link first: those with a call of ``source``, a
     title or identifier containing ``text`` (any case), a copy linked by ``why`` (one of
     WHY); page ``page`` of ``per_page``."""
-    found = _groups(app)
-    sources = sorted({m.source for g in found for m in g.members})
+    found = _linked(app)
+    sources = sorted({c.source for calls in found for c in calls})
     wanted = text.strip().casefold()
     if source:
-        found = [g for g in found if any(m.source == source for m in g.members)]
+        found = [calls for calls in found if any(c.source == source for c in calls)]
     if wanted:
-        found = [g for g in found if any(wanted in m.title.casefold()
-                                         or wanted in m.identifier.casefold()
-                                         for m in g.members)]  # fmt: skip
+        found = [calls for calls in found if any(wanted in c.title.casefold()
+                                                 or wanted in c.identifier.casefold()
+                                                 for c in calls)]  # fmt: skip
+    made = None  # groups already shown: only the `why` filter needs every group's reasons
     if why:
-        found = [g for g in found if any(m.why == why for m in g.members)]
-    pages = max(1, math.ceil(len(found) / per_page))
+        made = [g for g in _shown(app, found) if any(m.why == why for m in g.members)]
+    total = len(found) if made is None else len(made)
+    pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     start = (page - 1) * per_page
-    return LinkPage(found[start : start + per_page], len(found), page, pages, sources)
+    chosen = (made[start : start + per_page] if made is not None
+              else _shown(app, found[start : start + per_page]))  # fmt: skip
+    return LinkPage(chosen, total, page, pages, sources)
 
 
 def group_of(app: App, call_id: int) -> Group | None:
     """The group a call is in, or None when it is linked to no other call."""
-    return next((g for g in _groups(app) if any(m.id == call_id for m in g.members)), None)
+    calls = next((g for g in _linked(app) if any(c.id == call_id for c in g)), None)
+    return _shown(app, [calls])[0] if calls else None
 
 
 def split(app: App, call_id: int) -> Split:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -13,14 +13,13 @@ from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from monitor.store.db import Store
+from monitor.store.db import Store, chunks
 from monitor.store.links import link_new_calls
 from monitor.store.sources import RunCounts
 from monitor.store.tables import Call, CallChange, Source
 from sources.records import CallRecord, Deadline
 from sources.text import html_to_text
 
-CHUNK = 500
 SUMMARY_CHARS = 6000
 # Fields whose change is reported as ``details_changed`` (the others have typed events).
 _DETAILS = (
@@ -142,11 +141,6 @@ def _with_summary(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
 @dataclass
 class _Plan:
     """What one listing means for the stored calls of its source."""
@@ -234,7 +228,7 @@ def upsert_listings(
     with store.joined(session) as session:
         claim(session, ids)
         known: dict[int, dict[str, tuple[int, str, Any]]] = {sid: {} for sid in ids}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             columns = (Call.id, Call.source_id, Call.external_id, Call.content_hash,
                        Call.unseen_since)  # fmt: skip
             query = sa_select(*(col(c) for c in columns)).where(col(Call.source_id).in_(chunk))
@@ -276,8 +270,8 @@ def upsert_listings(
             counts.append(RunCounts(new=len(plan.fresh),
                                     updated=len(plan.changed) + len(plain_back),
                                     unchanged=plan.unchanged, unseen=len(plan.gone)))  # fmt: skip
-        for chunk in _chunks(events):
-            session.execute(insert(CallChange), list(chunk))
+        for part in chunks(events):
+            session.execute(insert(CallChange), list(part))
     return counts
 
 
@@ -289,7 +283,7 @@ def claim(session: Session, source_ids: Sequence[int]) -> None:
     write first takes the database's write lock, before the transaction reads anything."""
     ordered = sorted(source_ids)
     if session.get_bind().dialect.name == "postgresql":
-        for chunk in _chunks(ordered):
+        for chunk in chunks(ordered):
             query = sa_select(col(Source.id)).where(col(Source.id).in_(chunk))
             session.execute(query.order_by(col(Source.id)).with_for_update())
     else:
@@ -310,10 +304,10 @@ def _insert(session: Any, rows: list[dict[str, Any]]) -> None:
     costs more to build than to run. The ids are read back in one query per 500 sources."""
     if not rows:
         return
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         session.execute(insert(Call), list(chunk))
     by_key = {(row["source_id"], row["external_id"]): row for row in rows}
-    for chunk in _chunks(sorted({row["source_id"] for row in rows})):
+    for chunk in chunks(sorted({row["source_id"] for row in rows})):
         query = select(Call.id, Call.source_id, Call.external_id).where(
             col(Call.source_id).in_(chunk)
         )
@@ -323,7 +317,7 @@ def _insert(session: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _mark(session: Any, ids: list[int], **values: Any) -> None:
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         session.execute(update(Call).where(col(Call.id).in_(chunk)).values(**values))
 
 
@@ -332,7 +326,7 @@ def _update_changed(
 ) -> None:
     ids = sorted(changed)
     updates: list[dict[str, Any]] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         for old in session.scalars(select(Call).where(col(Call.id).in_(chunk))):
             record, digest = changed[old.id]
             values = record_values(record)
@@ -343,8 +337,8 @@ def _update_changed(
                 id=old.id, content_hash=digest, last_seen=now, last_changed=now, unseen_since=None
             )
             updates.append(values)
-    for chunk in _chunks(updates):
-        session.execute(update(Call), list(chunk))
+    for part in chunks(updates):
+        session.execute(update(Call), list(part))
 
 
 def diff(old: Call, new: dict[str, Any]) -> list[tuple[str, Any, Any]]:

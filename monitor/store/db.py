@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -24,6 +24,14 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration under migrations/versions (a test checks it against Alembic's own
 # reading): a database already there is opened without loading Alembic at all.
 HEAD = "0013"
+T = TypeVar("T")
+CHUNK = 500  # values in one IN list or one batched statement: well inside every backend's limit
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class Store:

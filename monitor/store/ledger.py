@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, update
 from sqlmodel import col, select
 
 from monitor.redaction import redact
-from monitor.store.db import Store
+from monitor.store.db import Store, chunks
 from monitor.store.tables import Announcement, Delivery, utc
 
 SETTLED = ("sent", "empty")  # a period with one of these is done
@@ -35,16 +35,11 @@ class Planned:
     announcements: Sequence[tuple[int, str, str]] = ()
 
 
-def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def existing(store: Store, kind: str, periods: Iterable[str]) -> set[tuple[int, str]]:
     """(subscriber_id, period) of the deliveries of ``kind`` already planned for ``periods``."""
     found: set[tuple[int, str]] = set()
     with store.session() as session:
-        for chunk in _chunks(sorted(set(periods))):
+        for chunk in chunks(sorted(set(periods))):
             query = select(Delivery.subscriber_id, Delivery.period).where(
                 Delivery.kind == kind, col(Delivery.period).in_(chunk)
             )
@@ -78,7 +73,7 @@ def _rows(store: Store, sql: str, ids: Sequence[int]) -> Iterable[tuple[Any, ...
     mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
     with store.session() as session:
         connection = session.connection()
-        for chunk in _chunks(list(ids), 900):
+        for chunk in chunks(list(ids), 900):
             query = sql.format(", ".join([mark] * len(chunk)))
             yield from connection.exec_driver_sql(query, tuple(chunk)).fetchall()
 
@@ -98,7 +93,7 @@ def plan(store: Store, planned: Sequence[Planned]) -> list[int]:
     ]  # fmt: skip
     with store.session() as session:
         ids: list[int] = []
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             result = session.execute(
                 insert(Delivery).returning(col(Delivery.id), sort_by_parameter_order=True),
                 list(chunk),
@@ -127,7 +122,7 @@ def _insert_announcements(store: Store, connection: Any, rows: list[tuple[Any, .
         return
     mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO announcement ({columns}) VALUES ({', '.join([mark] * 5)})"
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunks(rows, 5000):
         connection.exec_driver_sql(sql, list(chunk))
 
 

@@ -4,14 +4,15 @@ linked calls as staff review them, and splitting a wrong link so that it stays s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, union_all, update
 from sqlmodel import Session, col
 
 from monitor.errors import ConfigError
-from monitor.store.db import Store
+from monitor.store.db import Store, chunks
 from monitor.store.matching import Candidate, best_match, canonical_identifier, identity
 from monitor.store.tables import Call, CallApart, Source
 
@@ -120,19 +121,44 @@ def _link(session: Session, rows: Sequence[Mapping[str, Any]], linked: set[int],
     return len(links)
 
 
-def linked_rows(store: Store) -> list[dict[str, Any]]:
-    """Every call linked to another (the first of each group and its copies), in id order:
-    ``id``, ``same_as_id``, ``source_id``, ``source`` (name), ``identifier``, ``url``,
-    ``title``, ``funder``, ``deadlines``, ``last_deadline``."""
-    heads = select(col(Call.same_as_id)).where(col(Call.same_as_id).is_not(None))
-    query = (
-        select(*_FIELDS, col(Call.same_as_id), col(Source.name).label("source"))
-        .join(Source, col(Source.id) == col(Call.source_id))
-        .where(or_(col(Call.id).in_(heads), col(Call.same_as_id).is_not(None)))
-        .order_by(col(Call.id))
+@dataclass(frozen=True)
+class Linked:
+    """A call linked to another, as the linked-calls page groups and filters them."""
+
+    id: int
+    same_as_id: int | None  # None for the first of its group
+    source: str  # its source's name
+    identifier: str
+    title: str
+
+
+def linked(store: Store) -> list[Linked]:
+    """Every call linked to another (the first of each group and its copies), in id order."""
+    # Both halves read the same_as_id index alone: an OR of the two would scan every call.
+    is_copy = col(Call.same_as_id).is_not(None)
+    ids = union_all(
+        select(col(Call.same_as_id)).where(is_copy), select(col(Call.id)).where(is_copy)
     )
+    query = (
+        select(col(Call.id), col(Call.same_as_id), col(Source.name), col(Call.identifier),
+               col(Call.title))
+        .join(Source, col(Source.id) == col(Call.source_id))
+        .where(col(Call.id).in_(ids))
+        .order_by(col(Call.id))
+    )  # fmt: skip
     with store.session() as session:
-        return [dict(row._mapping) for row in session.execute(query)]
+        return [Linked(*row) for row in session.execute(query)]
+
+
+def linked_rows(store: Store, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The calls of ``ids`` as matching compares them, by id: ``id``, ``source_id``,
+    ``identifier``, ``url``, ``title``, ``funder``, ``deadlines``, ``last_deadline``."""
+    found: dict[int, dict[str, Any]] = {}
+    with store.session() as session:
+        for chunk in chunks(ids):
+            for row in session.execute(select(*_FIELDS).where(col(Call.id).in_(chunk))):
+                found[row.id] = dict(row._mapping)
+    return found
 
 
 def split_call(store: Store, call_id: int, now: datetime) -> tuple[int, list[int]]:

@@ -12,10 +12,8 @@ from sqlmodel import col, or_, select
 from classifiers.taxonomy import RULE_FIELDS, Tag, Taxonomy, tag_from_dict
 from classifiers.taxonomy import load_taxonomy as default_taxonomy
 from monitor.errors import ConfigError
-from monitor.store.db import Store
+from monitor.store.db import Store, chunks
 from monitor.store.tables import Call, CallTag, Label, TagEvent, TagModelRow, TagRow
-
-CHUNK = 500
 
 
 def _now() -> datetime:
@@ -133,15 +131,14 @@ def replace_call_tags(
     rows = [{"call_id": cid, "tag_id": tag, "score": s, "origin": o, "reasons": r}
             for cid, tags in given.items() for tag, (s, o, r) in tags.items()]  # fmt: skip
     with store.session() as session:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for chunk in chunks(ids):
             session.execute(delete(CallTag).where(col(CallTag.call_id).in_(chunk)))
             session.execute(
                 update(Call).where(col(Call.id).in_(chunk)).values(tagged_at=now,
                                                                    tagged_with=tagged_with)
             )  # fmt: skip
-        for start in range(0, len(rows), CHUNK):
-            session.execute(insert(CallTag), rows[start : start + CHUNK])
+        for part in chunks(rows):
+            session.execute(insert(CallTag), part)
 
 
 def call_tags(store: Store, call_ids: Sequence[int] | None = None) -> dict[int, dict[str, CallTag]]:
@@ -150,8 +147,8 @@ def call_tags(store: Store, call_ids: Sequence[int] | None = None) -> dict[int, 
         queries = [select(CallTag)]
     else:
         ids = list(call_ids)
-        queries = [select(CallTag).where(col(CallTag.call_id).in_(ids[i : i + CHUNK]))
-                   for i in range(0, len(ids), CHUNK)]  # fmt: skip
+        queries = [select(CallTag).where(col(CallTag.call_id).in_(chunk))
+                   for chunk in chunks(ids)]  # fmt: skip
     out: dict[int, dict[str, CallTag]] = {}
     with store.session() as session:
         for query in queries:
@@ -245,7 +242,7 @@ def calls_by_id(store: Store, ids: Iterable[int]) -> dict[int, Call]:
     wanted = list(ids)
     out: dict[int, Call] = {}
     with store.session() as session:
-        for start in range(0, len(wanted), CHUNK):
-            query = select(Call).where(col(Call.id).in_(wanted[start : start + CHUNK]))
+        for chunk in chunks(wanted):
+            query = select(Call).where(col(Call.id).in_(chunk))
             out.update({c.id: c for c in session.exec(query) if c.id is not None})
     return out
