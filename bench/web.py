@@ -11,9 +11,10 @@ Targets (issue #14): p95 server time <= 100 ms for a faceted search, <= 50 ms fo
 
 Then the staff pages (issue #15): 200 sources (each with 30 runs, some failing, and health
 events; 300 of the calls a second source's copies, linked to the first's), an admin signed in
-through the emailed link's page, and the same 20 clients asking for every staff page in turn
-(the sources dashboard, a source, the audit log, users, and every other staff page the app
-serves); per page p50, p95 (target <= 100 ms).
+through the emailed link's page, then 1, 5 and the same 20 clients at once asking for every
+staff page in turn, without a pause (the sources dashboard, a source, the audit log, users, and
+every other staff page the app serves); per page p50, p95 (target <= 100 ms), and the
+server's CPU time per request.
 
     python bench/web.py [--calls 12000] [--clients 20] [--seconds 15] [--skip-pg]
 """
@@ -55,6 +56,7 @@ TAGS = ["global-actor", "eu-research-policy", "global-health-lmic", "erasmus-edu
         "associated-countries", "north-america", "visibility", "at-home"]  # fmt: skip
 
 
+STAFF_AT_ONCE = 5  # staff clients at once beside 1 and --clients: a busy office
 COPIES = 300  # of the calls, published by a second source too (linked calls)
 
 
@@ -282,7 +284,8 @@ def run(url: str, label: str, count: int, clients: int, seconds: float, sources:
                   f"{statistics.median(server_ms):6.1f} ms  p95 {p95:6.1f} ms  (target <= "
                   f"{target} ms: {verdict})   client p50 {statistics.median(client_ms):6.1f} ms"
                   f"  p95 {pct(client_ms, 0.95):6.1f} ms")  # fmt: skip
-        staff(base, url, names, clients, seconds)
+        for count in sorted({1, STAFF_AT_ONCE, clients}):
+            staff(base, url, names, count, seconds, server.pid)
         import psutil
 
         rss = psutil.Process(server.pid).memory_info().rss
@@ -292,12 +295,17 @@ def run(url: str, label: str, count: int, clients: int, seconds: float, sources:
         server.wait(timeout=30)
 
 
-def staff(base: str, url: str, names: list[str], clients: int, seconds: float) -> None:
-    """The staff pages under the same load: each client signed in as the admin."""
+def staff(base: str, url: str, names: list[str], clients: int, seconds: float,
+          pid: int) -> None:  # fmt: skip
+    """The staff pages asked for by ``clients`` at once, without a pause, each signed in as
+    the admin; with the server's CPU time per request (what saturates it)."""
+    import psutil
+
     sessions = [sign_in(base, url) for _ in range(clients)]
     pages = staff_pages(sessions[0], names)
     out: dict[str, list[tuple[float, float]]] = {}
     lock = threading.Lock()
+    cpu = psutil.Process(pid).cpu_times()
     until = time.perf_counter() + seconds
     threads = [threading.Thread(target=staff_client, args=(http, pages, until, n, out, lock))
                for n, http in enumerate(sessions)]  # fmt: skip
@@ -306,8 +314,11 @@ def staff(base: str, url: str, names: list[str], clients: int, seconds: float) -
     for thread in threads:
         thread.join()
     total = sum(len(v) for v in out.values())
-    print(f"  staff pages, {clients} clients for {seconds:.0f} s: {total} requests, "
-          f"{total / seconds:.0f}/s")  # fmt: skip
+    after = psutil.Process(pid).cpu_times()
+    used = after.user - cpu.user + after.system - cpu.system
+    print(f"  staff pages, {clients} client{'s' if clients > 1 else ''} at once for "
+          f"{seconds:.0f} s: {total} requests, {total / seconds:.0f}/s, server CPU "
+          f"{used * 1000 / max(total, 1):.1f} ms a request")  # fmt: skip
     for path in pages:
         server_ms = [s for s, _ in out.get(path, [])]
         if not server_ms:
