@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.app import audit
+from monitor.app import audit, calls
 from monitor.app.calls import call_id
 from monitor.app.context import App
 from monitor.errors import ConfigError, StoreError
@@ -123,6 +123,13 @@ def edit(app: App, ref: str | int, fields: Mapping[str, Value]) -> Saved:
 
     made: list[Made] = []
     return _saved(app, write_entered(app.store(), _source_id(app), make, now), made)[0]
+
+
+def entered(app: App) -> list[Any]:
+    """The calls entered by hand, as ``calls.find`` lists them (none before the first)."""
+    if _entry_source(app, create=False) is None:
+        return []
+    return calls.find(app, calls.CallFilter(sources=[SOURCE_NAME], now=app.now()))
 
 
 def identifiers(app: App) -> list[str]:
@@ -291,7 +298,7 @@ def _entry_source(app: App, *, create: bool = True) -> Source | None:
     needed."""
     store = app.store(create=create)
     for attempt in range(2):
-        found = [s for s in source_store.list_sources(store) if s.kind == manual.NAME]
+        found = source_store.list_sources(store, kind=manual.NAME)
         if found or not create:
             return found[0] if found else None
         try:

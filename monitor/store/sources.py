@@ -103,11 +103,15 @@ def find_source(store: Store, name: str) -> Source | None:
         return session.exec(select(Source).where(Source.name == name)).first()
 
 
-def list_sources(store: Store, *, enabled_only: bool = False) -> list[Source]:
+def list_sources(store: Store, *, enabled_only: bool = False,
+                 kind: str | None = None) -> list[Source]:  # fmt: skip
+    """The sources by name: only the enabled ones, or only those of ``kind``, when asked."""
     with store.session() as session:
         query = select(Source).order_by(Source.name)
         if enabled_only:
             query = query.where(col(Source.enabled).is_(True))
+        if kind is not None:
+            query = query.where(Source.kind == kind)
         return list(session.exec(query))
 
 

@@ -91,14 +91,7 @@ def _form(request: Request, user: Any, *, call: Any = None, values: dict[str, st
 @router.get("")
 async def calls_page(request: Request, user: access.Curator) -> Response:
     app = app_of(request)
-
-    def entered() -> list[Any]:
-        if not manual_calls.identifiers(app):  # no call entered yet: not even the source
-            return []
-        wanted = calls.CallFilter(sources=[manual_calls.SOURCE_NAME], now=app.now())
-        return calls.find(app, wanted)
-
-    found = await run_in_threadpool(entered)
+    found = await run_in_threadpool(manual_calls.entered, app)
     present = Present(language_of(request), app.settings.timezone, app.now())
     return render(request, "staff/manual.html", {
         "user": user, "calls": found, "status_label": present.status, "left": present.left,
