@@ -16,7 +16,8 @@ from monitor.store import sources as source_store
 from monitor.store.source_pages import Removal, SourceRow
 from sources.registry import BUILT_IN, get_kind
 
-SORTS = ("health", "name", "last_run", "failures")
+SORTS = source_pages.SORTS
+PER_PAGE = 50  # sources on a page of the dashboard
 # each sort's first order: the unhealthy, A, the latest run, the most failures first
 FIRST_ORDER = {"health": "asc", "name": "asc", "last_run": "desc", "failures": "desc"}
 HEALTH = ("unhealthy", "healthy")
@@ -49,36 +50,36 @@ class SourceHealth:
 
 @dataclass(frozen=True)
 class Dashboard:
-    rows: list[SourceHealth]
+    rows: list[SourceHealth]  # the page's
     kinds: list[str]  # every kind with a source
     total: int  # sources before filtering
     unhealthy: int
+    matching: int  # sources the filters keep
+    page: int
+    pages: int
 
 
 def dashboard(app: App, *, kind: str = "", health: str = "", sort: str = "health",
-              order: str = "") -> Dashboard:  # fmt: skip
-    """Every source as `status` lists them (unhealthy first, then by name), with its figures;
+              order: str = "", page: int = 1, per_page: int = PER_PAGE) -> Dashboard:  # fmt: skip
+    """The sources as `status` lists them (unhealthy first, then by name), with their figures;
     only those of ``kind`` and of ``health`` ("unhealthy", "healthy") when given; sorted by
-    ``sort`` (one of SORTS) in ``order`` ("asc", "desc"; default: FIRST_ORDER's)."""
-    rows = [_health(r) for r in source_pages.source_rows(app.store(create=False), _since())]
-    total, unhealthy = len(rows), sum(not r.healthy for r in rows)
-    kinds = sorted({r.kind for r in rows})
-    if kind:
-        rows = [r for r in rows if r.kind == kind]
-    if health in HEALTH:
-        rows = [r for r in rows if r.healthy == (health == "healthy")]
+    ``sort`` (one of SORTS) in ``order`` ("asc", "desc"; default: FIRST_ORDER's), ties by name;
+    page ``page`` of ``per_page``. The store sorts and cuts: the figures are read for the rows
+    shown only."""
+    store = app.store(create=False)
     sort = sort if sort in SORTS else "health"
-    return Dashboard(_sorted(rows, sort, order or FIRST_ORDER[sort]), kinds, total, unhealthy)
-
-
-def _sorted(rows: list[SourceHealth], sort: str, order: str) -> list[SourceHealth]:
-    """Sorted by one key, ties by name (A first whichever the order)."""
-    never = datetime.min.replace(tzinfo=UTC)
-    key = {"health": lambda r: r.healthy, "name": lambda r: r.name.lower(),
-           "last_run": lambda r: r.last_run_at or never,
-           "failures": lambda r: r.failures}[sort]  # fmt: skip
-    rows = sorted(rows, key=lambda r: r.name.lower())
-    return sorted(rows, key=key, reverse=order == "desc")  # stable: names stay in order
+    descending = (order or FIRST_ORDER[sort]) == "desc"
+    healthy = (health == "healthy") if health in HEALTH else None
+    counts = source_pages.tally(store)
+    size = max(1, min(per_page, 500))
+    matching = source_pages.count_sources(store, kind=kind, healthy=healthy)
+    pages = max(1, -(-matching // size))
+    page = min(max(1, page), pages)
+    rows = source_pages.source_rows(store, _since(), kind=kind, healthy=healthy, sort=sort,
+                                    descending=descending, offset=(page - 1) * size,
+                                    limit=size)  # fmt: skip
+    return Dashboard([_health(r) for r in rows], counts.kinds, counts.total, counts.unhealthy,
+                     matching, page, pages)  # fmt: skip
 
 
 def _since() -> datetime:
@@ -172,7 +173,7 @@ def page(app: App, name: str) -> SourcePage | None:
     found = source_store.find_source(store, name)
     if found is None or found.id is None:
         return None
-    row = source_pages.source_rows(store, _since(), found.id)[0]
+    row = source_pages.source_rows(store, _since(), source_id=found.id)[0]
     runs = source_pages.runs_of(store, found.id, RUNS_SHOWN)
     calls = source_pages.recent_calls(store, found.id, CALLS_SHOWN)
     kind = get_kind(found.kind)

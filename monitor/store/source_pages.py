@@ -45,39 +45,86 @@ class SourceRow:
 
 
 def _source_rows_query() -> Any:
-    """The dashboard's statement (built once: SQLAlchemy caches its compiled form): each
-    source with a correlated subquery per figure, each reading a few index entries (fetch_run
-    by source and start, calls by source), so that a page costs the same after a year of runs
-    as after a week. Parameters: ``since``; a ``source_id`` clause is added for one source."""
+    """The dashboard's columns (built once): each source with a correlated subquery per
+    figure, each reading a few index entries (fetch_run by source and start, calls by source),
+    so that a page costs the same after a year of runs as after a week, and only for the rows
+    it shows. Parameter: ``since``."""
     run, call = FetchRun.__table__.alias("r"), Call.__table__.alias("c")  # type: ignore[attr-defined]
-    source = Source.__table__  # type: ignore[attr-defined]
     items = run.c["items"]  # (.items is the collection's method)
-    mine = run.c.source_id == source.c.id
+    mine = run.c.source_id == _SOURCE.c.id
     recent_ok = and_(mine, run.c.outcome == "ok", run.c.started_at >= sa.bindparam("since"))
     last_items = (sa.select(items).where(mine, run.c.outcome.in_(("ok", "error")))
                   .order_by(run.c.started_at.desc(), run.c.id.desc()).limit(1))  # fmt: skip
     return sa.select(
-        source.c.id, source.c.name, source.c.kind, source.c.enabled, source.c.healthy,
-        source.c.health_reason, source.c.last_run_at, source.c.last_outcome,
-        source.c.last_error, source.c.consecutive_failures, last_items.scalar_subquery(),
+        *(_SOURCE.c[name] for name in ("id", "name", "kind", "enabled", "healthy",
+                                       "health_reason", "last_run_at", "last_outcome",
+                                       "last_error", "consecutive_failures")),
+        last_items.scalar_subquery(),
         sa.select(func.count()).select_from(run).where(recent_ok).scalar_subquery(),
         sa.select(func.avg(items)).where(recent_ok).scalar_subquery(),
-        sa.select(func.count()).select_from(call).where(call.c.source_id == source.c.id)
+        sa.select(func.count()).select_from(call).where(call.c.source_id == _SOURCE.c.id)
         .scalar_subquery(),
-    ).order_by(source.c.name)  # fmt: skip
+    )  # fmt: skip
 
 
-_ALL = _source_rows_query()
-_ONE = _ALL.where(Source.__table__.c.id == sa.bindparam("source_id"))  # type: ignore[attr-defined]
+_SOURCE = Source.__table__  # type: ignore[attr-defined]
+_COLUMNS = _source_rows_query()
+SORTS = ("health", "name", "last_run", "failures")
 
 
-def source_rows(store: Store, since: datetime, source_id: int | None = None) -> list[SourceRow]:
-    """Every source (or the one of ``source_id``) with its figures, by name; ``ok_runs`` and
-    ``average_items`` count the runs started since ``since``."""
-    query, given = (_ALL, {"since": since}) if source_id is None else (
-        _ONE, {"since": since, "source_id": source_id})  # fmt: skip
+@dataclass(frozen=True)
+class Tally:
+    """The sources the dashboard's counts and filter name, whatever is shown."""
+
+    kinds: list[str]  # every kind with a source
+    total: int
+    unhealthy: int
+
+
+def tally(store: Store) -> Tally:
+    query = sa.select(_SOURCE.c.kind, _SOURCE.c.healthy, func.count()).group_by(
+        _SOURCE.c.kind, _SOURCE.c.healthy)  # fmt: skip
     with store.session() as session:
-        rows = session.execute(query, given).all()
+        rows = session.execute(query).all()
+    return Tally(sorted({kind for kind, _, _ in rows}), sum(n for _, _, n in rows),
+                 sum(n for _, healthy, n in rows if not healthy))  # fmt: skip
+
+
+def _kept(source_id: int | None, kind: str, healthy: bool | None) -> list[Any]:
+    kept = []
+    if source_id is not None:
+        kept.append(_SOURCE.c.id == source_id)
+    if kind:
+        kept.append(_SOURCE.c.kind == kind)
+    if healthy is not None:
+        kept.append(_SOURCE.c.healthy == healthy)
+    return kept
+
+
+def count_sources(store: Store, *, kind: str = "", healthy: bool | None = None) -> int:
+    """How many sources there are of ``kind``, healthy or not, when given."""
+    query = sa.select(func.count()).select_from(_SOURCE).where(*_kept(None, kind, healthy))
+    with store.session() as session:
+        return int(session.execute(query).scalar_one())
+
+
+def source_rows(store: Store, since: datetime, *, source_id: int | None = None, kind: str = "",
+                healthy: bool | None = None, sort: str = "name", descending: bool = False,
+                offset: int = 0, limit: int | None = None) -> list[SourceRow]:  # fmt: skip
+    """The sources (the one of ``source_id``; only those of ``kind``; only the healthy or
+    unhealthy ones) with their figures, ``ok_runs`` and ``average_items`` counting the runs
+    started since ``since``; sorted by ``sort`` (one of SORTS: unhealthy first, A first, the
+    earliest run first (never run before all), the fewest failures first; ``descending``
+    turns it), ties by name; ``limit`` of them from ``offset``."""
+    name = func.lower(_SOURCE.c.name)
+    keys = {"health": _SOURCE.c.healthy, "name": name, "last_run": _SOURCE.c.last_run_at,
+            "failures": _SOURCE.c.consecutive_failures}  # fmt: skip
+    key = keys[sort if sort in SORTS else "name"]
+    first = key.desc().nulls_last() if descending else key.asc().nulls_first()
+    query = (_COLUMNS.where(*_kept(source_id, kind, healthy))
+             .order_by(first, name, _SOURCE.c.id).offset(offset).limit(limit))  # fmt: skip
+    with store.session() as session:
+        rows = session.execute(query, {"since": since}).all()
     return [SourceRow(*row[:11], int(row[11] or 0),  # type: ignore[call-arg]
                       None if row[12] is None else float(row[12]), int(row[13] or 0))
             for row in rows]  # fmt: skip

@@ -492,3 +492,28 @@ def test_the_command_line_changes_are_audited_too(cli, tmp_path):  # noqa: F811
     assert actions == ["source.remove", "source.import", "source.enable", "source.disable",
                        "source.edit", "source.add"]  # fmt: skip
     assert all(e["actor"].startswith("cli:") for e in json.loads(out))
+
+
+def test_the_dashboard_shows_fifty_sources_a_page_sorted_and_cut_by_the_store(
+    curator_client, stored
+):
+    for n in range(57):  # 60 sources in all: page-b unhealthy, feed-c disabled, never run
+        source_store.add_source(stored, f"extra-{n:02d}", "feed", f"https://e{n}.example/", {})
+    first = curator_client.get("/staff/sources")
+    rows = _rows(first.text)
+    assert len(rows) == 50 and rows[0] == "page-b"  # the unhealthy first, then by name
+    assert rows[1:3] == ["extra-00", "extra-01"]
+    assert "60 sources, 1 unhealthy." in first.text
+    assert "Page 1 of 2" in first.text
+    assert 'href="/staff/sources?sort=health&amp;order=asc&amp;page=2"' in first.text
+    second = curator_client.get("/staff/sources?sort=health&order=asc&page=2")
+    assert _rows(second.text) == [*(f"extra-{n:02d}" for n in range(49, 57)), "feed-a", "feed-c"]
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
+    # a page beyond the last shows the last; the filters and sort carry to the pager
+    assert _rows(curator_client.get("/staff/sources?page=99").text) == _rows(second.text)
+    by_name = curator_client.get("/staff/sources?kind=feed&sort=name&order=desc")
+    assert _rows(by_name.text)[:2] == ["feed-c", "feed-a"]
+    assert "59 shown by the filters." in by_name.text  # the feeds: all but page-b
+    assert 'href="/staff/sources?kind=feed&amp;sort=name&amp;order=desc&amp;page=2"' in by_name.text
+    last_run = _rows(curator_client.get("/staff/sources?sort=last_run&order=desc").text)
+    assert last_run[:2] == ["page-b", "feed-a"]  # the latest runs first, the never-run after

@@ -34,12 +34,13 @@ def _problem(exc: Exception) -> str:
 
 @router.get("")
 async def dashboard(request: Request, user: access.Curator, kind: str = "", health: str = "",
-                    sort: str = "health", order: str = "") -> Response:  # fmt: skip
+                    sort: str = "health", order: str = "", page: int = 1) -> Response:  # fmt: skip
     kind, health = kind[:50], health if health in source_views.HEALTH else ""
     sort = sort if sort in source_views.SORTS else "health"
     order = order if order in ("asc", "desc") else source_views.FIRST_ORDER[sort]
     found = await run_in_threadpool(lambda: source_views.dashboard(
-        app_of(request), kind=kind, health=health, sort=sort, order=order))  # fmt: skip
+        app_of(request), kind=kind, health=health, sort=sort, order=order,
+        page=min(max(page, 1), 10_000)))  # fmt: skip
     kept = [(k, v) for k, v in (("kind", kind), ("health", health)) if v]
 
     def link(column: str) -> str:
@@ -50,6 +51,7 @@ async def dashboard(request: Request, user: access.Curator, kind: str = "", heal
     return render(request, "staff/sources.html", {
         "user": user, "found": found, "kind": kind, "health": health, "sort": sort,
         "order": order, "links": {c: link(c) for c in COLUMNS}, "filtered": bool(kept),
+        "query": urlencode([*kept, ("sort", sort), ("order", order)]),
         "removed": request.query_params.get("removed", "")[:60],
     })  # fmt: skip
 

@@ -8,6 +8,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "found, its failures in a row and its last error with what to do about it. Sort by a "
         "column's heading; filter by kind and health.",
         "src_counts": "{total} sources, {unhealthy} unhealthy.",
+        "src_matching": "{n} shown by the filters.",
         "src_add_link": "Add a source",
         "src_filter_kind": "Kind",
         "src_any_kind": "any kind",
@@ -209,6 +210,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "misslyckanden i rad och senaste felet med vad man kan göra åt det. Sortera med "
         "kolumnrubrikerna; filtrera på typ och hälsa.",
         "src_counts": "{total} källor, {unhealthy} ohälsosamma.",
+        "src_matching": "{n} visas med filtren.",
         "src_add_link": "Lägg till en källa",
         "src_filter_kind": "Typ",
         "src_any_kind": "alla typer",
