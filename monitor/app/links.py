@@ -74,6 +74,10 @@ def _deadline(row: Mapping[str, Any], now: datetime) -> datetime | None:
     return next((d for d in days if d >= now), days[-1] if days else None)
 
 
+def _first_then_copies(head: int, calls: list[Linked]) -> list[Linked]:
+    return sorted(calls, key=lambda c: (c.id != head, c.id))
+
+
 def _linked(app: App) -> list[list[Linked]]:
     """Every group of linked calls as stored (the first, then its copies by id), newest link
     first."""
@@ -82,21 +86,23 @@ def _linked(app: App) -> list[list[Linked]]:
     by_head: dict[int, list[Linked]] = {}
     for call in linked(app.store(create=False)):
         by_head.setdefault(call.same_as_id or call.id, []).append(call)
-    found = [sorted(calls, key=lambda c: (c.id != head, c.id))
-             for head, calls in by_head.items()
+    found = [_first_then_copies(head, calls) for head, calls in by_head.items()
              if len(calls) >= 2 and any(c.id == head for c in calls)]  # fmt: skip
     found.sort(key=lambda calls: max(c.id for c in calls), reverse=True)
     return found
 
 
-def _shown(app: App, found: list[list[Linked]]) -> list[Group]:
+def _shown(app: App, found: list[list[Linked]],
+           rows: Mapping[int, Mapping[str, Any]] | None = None) -> list[Group]:  # fmt: skip
     """Groups as shown: why each copy matches the first now and how alike their titles are
     (a string comparison per copy, and each call's dates read: done for the groups a page
-    shows, not for every group)."""
+    shows, not for every group). ``rows``: the calls as matching compares them, by id (read
+    when not given)."""
     from monitor.store.links import candidate, linked_rows
     from monitor.store.matching import same_call, title_likeness
 
-    rows = linked_rows(app.store(create=False), [c.id for calls in found for c in calls])
+    if rows is None:
+        rows = linked_rows(app.store(create=False), [c.id for calls in found for c in calls])
     now, groups = app.now(), []
     for calls in found:
         head, lead = calls[0], candidate(rows[calls[0].id])
@@ -112,14 +118,47 @@ def _shown(app: App, found: list[list[Linked]]) -> list[Group]:
     return groups
 
 
+def _of_heads(app: App, heads: list[int]) -> list[Group]:
+    """The groups of these first calls, in their order, read from the store."""
+    from monitor.store.links import Linked, group_rows
+
+    rows = {r["id"]: r for r in group_rows(app.store(create=False), heads)}
+    members: dict[int, list[Linked]] = {head: [] for head in heads}
+    for row in rows.values():  # in id order: the first of a group before its copies
+        members[row["same_as_id"] or row["id"]].append(
+            Linked(row["id"], row["same_as_id"], row["source"], row["identifier"], row["title"])
+        )
+    return _shown(app, [_first_then_copies(head, members[head]) for head in heads
+                        if len(members[head]) >= 2], rows)  # fmt: skip
+
+
+def _window(total: int, page: int, per_page: int) -> tuple[int, int, int]:
+    """(the page shown, how many pages, the first item's offset)."""
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    return page, pages, (page - 1) * per_page
+
+
 def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: int = 1,
            per_page: int = PER_PAGE) -> LinkPage:  # fmt: skip
     """The groups of linked calls, newest link first: those with a call of ``source``, a
     title or identifier containing ``text`` (any case), a copy linked by ``why`` (one of
-    WHY); page ``page`` of ``per_page``."""
+    WHY); page ``page`` of ``per_page``. Unfiltered or by source, the store counts the groups
+    and reads the page's alone; a text (matched as Python folds case, which SQLite's LIKE
+    does not beyond ASCII) or a reason reads every linked call."""
+    from monitor.store.links import group_heads, linked_sources
+
+    store = app.store(create=False)
+    wanted = text.strip().casefold()
+    if not wanted and not why:
+        start = (max(1, page) - 1) * per_page
+        heads, total = group_heads(store, source=source, offset=start, limit=per_page)
+        page, pages, last = _window(total, page, per_page)
+        if last != start:  # asked beyond the last page: the last
+            heads, total = group_heads(store, source=source, offset=last, limit=per_page)
+        return LinkPage(_of_heads(app, heads), total, page, pages, linked_sources(store))
     found = _linked(app)
     sources = sorted({c.source for calls in found for c in calls})
-    wanted = text.strip().casefold()
     if source:
         found = [calls for calls in found if any(c.source == source for c in calls)]
     if wanted:
@@ -130,9 +169,7 @@ def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: i
     if why:
         made = [g for g in _shown(app, found) if any(m.why == why for m in g.members)]
     total = len(found) if made is None else len(made)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    start = (page - 1) * per_page
+    page, pages, start = _window(total, page, per_page)
     chosen = (made[start : start + per_page] if made is not None
               else _shown(app, found[start : start + per_page]))  # fmt: skip
     return LinkPage(chosen, total, page, pages, sources)
@@ -140,8 +177,13 @@ def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: i
 
 def group_of(app: App, call_id: int) -> Group | None:
     """The group a call is in, or None when it is linked to no other call."""
-    calls = next((g for g in _linked(app) if any(c.id == call_id for c in g)), None)
-    return _shown(app, [calls])[0] if calls else None
+    from monitor.store.tags import calls_by_id
+
+    call = calls_by_id(app.store(create=False), [call_id]).get(call_id)
+    if call is None:
+        return None
+    found = _of_heads(app, [call.same_as_id or call_id])
+    return found[0] if found else None
 
 
 def split(app: App, call_id: int) -> Split:

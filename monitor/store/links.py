@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, union_all, update
+from sqlalchemy import bindparam, exists, func, or_, select, union_all, update
 from sqlmodel import Session, col
 
 from monitor.errors import ConfigError
@@ -132,22 +132,81 @@ class Linked:
     title: str
 
 
+def _linked_ids() -> Any:
+    """The ids of the calls linked to another: the copies and the calls they copy. Both
+    halves read the same_as_id index alone, where an OR of the two, or a query asking the
+    copies for another column, has SQLite scan every call."""
+    copy = col(Call.same_as_id).is_not(None)
+    return union_all(select(col(Call.same_as_id)).where(copy), select(col(Call.id)).where(copy))
+
+
 def linked(store: Store) -> list[Linked]:
     """Every call linked to another (the first of each group and its copies), in id order."""
-    # Both halves read the same_as_id index alone: an OR of the two would scan every call.
-    is_copy = col(Call.same_as_id).is_not(None)
-    ids = union_all(
-        select(col(Call.same_as_id)).where(is_copy), select(col(Call.id)).where(is_copy)
-    )
     query = (
         select(col(Call.id), col(Call.same_as_id), col(Source.name), col(Call.identifier),
                col(Call.title))
         .join(Source, col(Source.id) == col(Call.source_id))
-        .where(col(Call.id).in_(ids))
+        .where(col(Call.id).in_(_linked_ids()))
         .order_by(col(Call.id))
     )  # fmt: skip
     with store.session() as session:
         return [Linked(*row) for row in session.execute(query)]
+
+
+def _heads() -> Any:
+    """Each group's first call (``head``) and its latest copy's id (``newest``), from the
+    same_as_id index alone."""
+    copy = col(Call.same_as_id)
+    return (select(copy.label("head"), func.max(col(Call.id)).label("newest"))
+            .where(copy.is_not(None)).group_by(copy).subquery())  # fmt: skip
+
+
+def group_heads(store: Store, *, source: str = "", offset: int = 0,
+                limit: int | None = None) -> tuple[list[int], int]:  # fmt: skip
+    """The first call of each group of linked calls, newest link first (by its latest copy),
+    ``limit`` of them from ``offset``; only the groups with a call of ``source`` when given.
+    And how many groups there are."""
+    heads = _heads()
+    with store.session() as session:
+        kept = []
+        if source:
+            named = select(col(Source.id)).where(col(Source.name) == source)
+            found = session.execute(named).scalar()
+            if found is None:
+                return [], 0
+            mine, head = col(Call.source_id) == found, heads.c.head
+            kept.append(or_(exists().where(col(Call.id) == head, mine),
+                            exists().where(col(Call.same_as_id) == head, mine)))  # fmt: skip
+        count = select(func.count()).select_from(heads).where(*kept)
+        total = int(session.execute(count).scalar_one())
+        page = (select(heads.c.head).where(*kept)
+                .order_by(heads.c.newest.desc(), heads.c.head.desc())
+                .offset(offset).limit(limit))  # fmt: skip
+        return [head for (head,) in session.execute(page)], total
+
+
+def group_rows(store: Store, heads: Sequence[int]) -> list[dict[str, Any]]:
+    """The calls of the groups whose first calls are ``heads`` (the firsts and their copies),
+    in id order, as matching compares them (``linked_rows``' fields) with ``same_as_id`` and
+    ``source`` (its name)."""
+    fields = (*_FIELDS, col(Call.same_as_id), col(Source.name).label("source"))
+    found: dict[int, dict[str, Any]] = {}
+    with store.session() as session:
+        for chunk in chunks(heads):
+            for which in (col(Call.id).in_(chunk), col(Call.same_as_id).in_(chunk)):
+                query = select(*fields).join(Source, col(Source.id) == col(Call.source_id))
+                for row in session.execute(query.where(which)):
+                    found[row.id] = dict(row._mapping)
+    return [found[key] for key in sorted(found)]
+
+
+def linked_sources(store: Store) -> list[str]:
+    """The names of the sources with a linked call (a copy, or a call copied), A first."""
+    query = (select(col(Source.name)).distinct()
+             .join(Call, col(Call.source_id) == col(Source.id))
+             .where(col(Call.id).in_(_linked_ids())).order_by(col(Source.name)))  # fmt: skip
+    with store.session() as session:
+        return [name for (name,) in session.execute(query)]
 
 
 def linked_rows(store: Store, ids: Sequence[int]) -> dict[int, dict[str, Any]]:

@@ -132,6 +132,27 @@ def test_each_group_shows_its_members_and_why_they_are_linked(linked, admin_clie
     assert 'href="/staff/links?page=1"' in paged
 
 
+def test_the_store_pages_groups_as_reading_every_linked_call_would(linked, bare_app):
+    """Unfiltered (or by source) the store counts and cuts the groups; with a reason every
+    linked call is read: both give the same groups, newest link first, firsts first."""
+    cut = links.groups(bare_app)  # all three groups are linked by their identifier
+    read = links.groups(bare_app, why="identifier")
+    assert cut == read and cut.total == 3
+    assert [g.id for g in cut.groups] == sorted((g.id for g in cut.groups), key=lambda head: -max(
+        m.id for g in cut.groups if g.id == head for m in g.members))  # fmt: skip
+    assert all(g.members[0].first and g.members[0].id == g.id for g in cut.groups)
+    assert links.groups(bare_app, page=9, per_page=2).groups == links.groups(
+        bare_app, page=2, per_page=2).groups  # beyond the last page: the last  # fmt: skip
+    assert links.groups(bare_app, source="uhr") == links.groups(bare_app, source="uhr",
+                                                                why="identifier")  # fmt: skip
+    assert links.groups(bare_app, source="no-such-source").total == 0
+    assert cut.sources == ["edctp-feed", "eu", "uhr"]
+    copy = _ids(bare_app)[("uhr", COVE)][0]
+    group = links.group_of(bare_app, copy)
+    assert group is not None and [m.source for m in group.members] == ["eu", "edctp-feed", "uhr"]
+    assert links.group_of(bare_app, 10**9) is None
+
+
 def test_a_split_asks_first_then_makes_two_calls_that_stay_apart(linked, admin_client, bare_app):
     from monitor.store.calls import upsert_calls
     from monitor.store.sources import list_sources
