@@ -129,6 +129,12 @@ def add_sources(url: str, count: int) -> list[str]:
             session.merge(row)
         session.commit()
     staff_store.add(store, "bench.admin@ki.se", "admin", now)
+    if store.dialect == "postgresql":  # the statistics autovacuum gathers within a minute
+        from sqlalchemy import text
+
+        with store.engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
     store.dispose()
     return names
 

@@ -42,7 +42,8 @@ def backup_sqlite(store: Store, target: Path) -> int:
 def copy_rows(source: Store, target: Store) -> dict[str, int]:
     """Copy every row of every table from ``source`` into the empty ``target`` (migrated to
     the newest schema first), parents before children and in key order, in one transaction;
-    PostgreSQL's id sequences are moved past the copied ids. Returns rows per table."""
+    PostgreSQL's id sequences are moved past the copied ids and its statistics gathered
+    (ANALYZE). Returns rows per table."""
     source.upgrade()
     target.upgrade()
     ordered = SQLModel.metadata.sorted_tables
@@ -66,6 +67,11 @@ def copy_rows(source: Store, target: Store) -> dict[str, int]:
                     counts[table.name] += len(chunk)
             if target.dialect == "postgresql":
                 _move_sequences(dst)
+        if target.dialect == "postgresql":  # the planner's statistics for the copied rows,
+            # before autovacuum gets to them: the first pages plan with the real sizes
+            with target.engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         raise StoreError(f"copying {source.safe_url} to {target.safe_url} failed: {first}") from exc
