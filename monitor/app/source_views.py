@@ -44,7 +44,7 @@ class SourceHealth:
     failures: int  # in a row
     last_error: str | None  # masked
     hint: str | None  # what an operator can do about it
-    calls: int  # stored
+    calls: int | None  # stored; on one source's page only
     fetched: bool  # False for a built-in kind's (calls entered by hand)
 
 
