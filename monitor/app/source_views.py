@@ -86,10 +86,17 @@ def _since() -> datetime:
     return datetime.now(UTC) - timedelta(days=FIGURES_DAYS)
 
 
+def _reason(row: SourceRow) -> str | None:
+    """Why the source is unhealthy, without the last error it quotes (shown beside it)."""
+    reason, error = row.health_reason, row.last_error
+    if reason and error and reason.endswith(f"; last error: {error}"):
+        reason = reason[: -len(f"; last error: {error}")]
+    return masked(reason) if reason else None
+
+
 def _health(row: SourceRow) -> SourceHealth:
     return SourceHealth(
-        row.name, row.kind, row.enabled, row.healthy,
-        masked(row.health_reason) if row.health_reason else None, row.last_run_at,
+        row.name, row.kind, row.enabled, row.healthy, _reason(row), row.last_run_at,
         row.last_outcome, row.last_items, row.average_items, row.ok_runs,
         row.consecutive_failures, masked(row.last_error) if row.last_error else None,
         hint(row.last_error, row.health_reason if not row.healthy else None),
