@@ -180,7 +180,10 @@ def page(app: App, name: str) -> SourcePage | None:
     found = source_store.find_source(store, name)
     if found is None or found.id is None:
         return None
-    row = source_pages.source_rows(store, _since(), source_id=found.id)[0]
+    rows = source_pages.source_rows(store, _since(), source_id=found.id)
+    if not rows:  # removed meanwhile
+        return None
+    row = rows[0]
     runs = source_pages.runs_of(store, found.id, RUNS_SHOWN)
     calls = source_pages.recent_calls(store, found.id, CALLS_SHOWN)
     kind = get_kind(found.kind)

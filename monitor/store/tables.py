@@ -168,7 +168,7 @@ class FetchRun(SQLModel, table=True):
     """One run of one source: when, how it ended, what it counted, and why it failed."""
 
     __tablename__ = "fetch_run"
-    # a source's latest runs and its recent figures are read from this index alone
+    # a source's latest runs and its recent figures: found through this index, not a scan
     __table_args__ = (Index("ix_fetch_run_source_id_started_at", "source_id", "started_at"),)
 
     id: int | None = Field(default=None, primary_key=True)

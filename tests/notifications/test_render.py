@@ -180,3 +180,18 @@ def test_a_long_unsubscribe_link_stays_one_raw_header() -> None:
     raw = message.as_bytes()
     assert f"\nList-Unsubscribe: <{url}>\n".encode() in raw
     assert max(len(line) for line in raw.split(b"\n")) <= 998
+
+
+def test_the_hour_a_dst_change_repeats_is_named_by_its_own_zone_each_time() -> None:
+    """The two 02:30s of 25 October 2026 in Stockholm compare equal as local times (they
+    differ in fold only): each is shown with its own zone name, even though dates are
+    formatted once and remembered."""
+    from zoneinfo import ZoneInfo
+
+    words = Words("en", "Europe/Stockholm")
+    zone = ZoneInfo("Europe/Stockholm")
+    first, second = (datetime(2026, 10, 25, 2, 30, tzinfo=zone, fold=f) for f in (0, 1))
+    assert first == second  # Python's comparison within one zone ignores fold
+    assert words.when(first).endswith("02:30 CEST")
+    assert words.when(second).endswith("02:30 CET")
+    assert words.when(first).endswith("02:30 CEST")  # remembered per instant, not per value
