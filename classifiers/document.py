@@ -5,7 +5,7 @@ the model share them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,9 @@ class Document:
     programme: str = ""
     funder: str = ""
     identifier: str = ""
+    # the funder's countries as its source's curators noted them (the catalogue's hints, ISO
+    # 3166 codes): structured evidence for the rules' ``requires``, never the model's words
+    countries: tuple[str, ...] = ()
     text: str = field(init=False, repr=False, compare=False)
     lowered: tuple[str, ...] = field(init=False, repr=False, compare=False)
     vocabulary: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -35,15 +38,27 @@ class Document:
         object.__setattr__(self, "vocabulary", frozenset(lowered))
 
 
-def document_from(call: Mapping[str, Any] | object) -> Document:
+def document_from(call: Mapping[str, Any] | object,
+                  countries: Sequence[str] | None = None) -> Document:  # fmt: skip
     """The one way a call becomes a Document: from a mapping (a JSON line, a shipped label) or
     an object (a stored call) with ``title`` and optional ``summary``, ``programme``,
-    ``funder``, ``identifier``; a missing or empty field is empty text."""
+    ``funder``, ``identifier``; a missing or empty field is empty text. ``countries``: its
+    funder's (ISO codes), else a mapping's own ``countries`` list; what is not a two-letter
+    code is left out."""
     if isinstance(call, Mapping):
-        values = (call.get(name) for name in FIELDS)
+        values = [call.get(name) for name in FIELDS]
+        given = call.get("countries") if countries is None else countries
     else:
-        values = (getattr(call, name, None) for name in FIELDS)
-    return Document(*(str(value or "") for value in values))
+        values = [getattr(call, name, None) for name in FIELDS]
+        given = countries
+    listed = given if isinstance(given, list | tuple) else ()
+    codes = tuple(dict.fromkeys(c.upper() for c in listed
+                                if isinstance(c, str) and COUNTRY.fullmatch(c)))  # fmt: skip
+    title, summary, programme, funder, identifier = (str(value or "") for value in values)
+    return Document(title, summary, programme, funder, identifier, codes)
+
+
+COUNTRY = re.compile(r"[A-Za-z]{2}")
 
 
 FIELDS = ("title", "summary", "programme", "funder", "identifier")

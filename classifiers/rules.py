@@ -13,7 +13,8 @@ import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 
 from classifiers.document import WORD, Document
 from classifiers.taxonomy import Taxonomy
@@ -38,10 +39,12 @@ class _Phrase:
     prefix: tuple[bool, ...]  # per word: a trailing * (matches any ending)
     required: frozenset[str]  # the (lower-cased) words that must occur whole
     exact: re.Pattern[str] | None = None  # acronyms: the phrase as written, in the raw text
+    by_source: bool = False  # found in the country its source's curators noted, not the text
 
     @property
     def reason(self) -> str:
-        return f'{REASON[self.kind]} "{self.phrase}"'
+        where = " (the funder's country, from its source)" if self.by_source else ""
+        return f'{REASON[self.kind]} "{self.phrase}"{where}'
 
     def _at(self, seq: Sequence[str], i: int) -> bool:
         return all(
@@ -113,6 +116,14 @@ def _phrase(tag: str, kind: str, text: str) -> _Phrase | None:
     return _Phrase(tag, kind, text, words, prefix, required, exact)
 
 
+@cache
+def _country_name(code: str) -> str:
+    """An ISO 3166 code's English name ("US": "United States"), "" for an unknown one."""
+    from babel import Locale
+
+    return str(Locale.parse("en").territories.get(code, ""))
+
+
 class Rules:
     """The taxonomy's rules, compiled. ``hits(doc)`` gives tag id -> reasons for every tag whose
     rules fire (parents included, with the sub-tag as reason); a negative phrase vetoes."""
@@ -130,12 +141,18 @@ class Rules:
             self.identifiers += [(tag.id, p.upper()) for p in tag.identifiers]
         self.needy = [tag.id for tag in taxonomy.tags.values() if tag.requires]
         self._text = _Index(by_field["text"])
+        # the funder's country its source notes is evidence a tag may require (a US or
+        # Canadian funder for north-america), never a word of the call's text
+        self._countries = _Index(replace(p, by_source=True) for p in by_field["text"]
+                                 if p.kind == "requires")  # fmt: skip
         self._programmes = _Index(by_field["programmes"])
         self._funders = _Index(by_field["funders"])
 
     def _found(self, doc: Document) -> list[_Phrase]:
         found = self._text.found(doc.lowered, doc.vocabulary, doc.text)
-        for index, value in ((self._programmes, doc.programme), (self._funders, doc.funder)):
+        named = " ".join(f"{code} {_country_name(code)}" for code in doc.countries)
+        for index, value in ((self._programmes, doc.programme), (self._funders, doc.funder),
+                             (self._countries, named)):  # fmt: skip
             if value:
                 lowered = WORD.findall(value.lower())
                 found += index.found(lowered, frozenset(lowered), value)

@@ -397,9 +397,9 @@ def _preview(app: App, tag: Tag) -> Preview:
     (``_probes``, cheap), the second runs both whole taggers over those calls only."""
     import time
 
-    from classifiers.document import document_from
     from classifiers.tagger import Tagger
     from monitor.tagging.classify import BATCH, active_tagger, given_tags
+    from monitor.tagging.documents import documents
 
     started = time.perf_counter()
     store = app.store(create=False)
@@ -417,7 +417,7 @@ def _preview(app: App, tag: Tag) -> Preview:
     lost: dict[str, list[CallLine]] = {}
     checked, last = 0, 0
     while calls := tag_store.call_texts(store, last, BATCH):
-        docs = [document_from(c) for c in calls]
+        docs = documents(store, calls)
         picked = _candidates(probes, tag.id, moved, docs) if probes else []
         few = [docs[i] for i in picked]
         for i, was, now in zip(picked, old.tag(few), new.tag(few), strict=True):

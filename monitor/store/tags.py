@@ -13,7 +13,7 @@ from classifiers.taxonomy import RULE_FIELDS, Tag, Taxonomy, tag_from_dict
 from classifiers.taxonomy import load_taxonomy as default_taxonomy
 from monitor.errors import ConfigError
 from monitor.store.db import Store, chunks
-from monitor.store.tables import Call, CallTag, Label, TagEvent, TagModelRow, TagRow
+from monitor.store.tables import Call, CallTag, Label, Source, TagEvent, TagModelRow, TagRow
 
 
 def _now() -> datetime:
@@ -229,13 +229,25 @@ def calls_page(
 
 def call_texts(store: Store, after_id: int, limit: int) -> list[dict[str, Any]]:
     """What the tagger reads of the calls with id > ``after_id`` (id order, at most
-    ``limit``): ``id``, ``identifier``, ``title``, ``summary``, ``programme``, ``funder``;
-    cheaper than whole calls (no description)."""
-    fields = (Call.id, Call.identifier, Call.title, Call.summary, Call.programme, Call.funder)
+    ``limit``): ``id``, ``source_id``, ``identifier``, ``title``, ``summary``, ``programme``,
+    ``funder``; cheaper than whole calls (no description)."""
+    fields = (Call.id, Call.source_id, Call.identifier, Call.title, Call.summary, Call.programme,
+              Call.funder)  # fmt: skip
     query = (select(*(col(f) for f in fields)).where(col(Call.id) > after_id)
              .order_by(col(Call.id)).limit(limit))  # fmt: skip
     with store.session() as session:
         return [dict(row._mapping) for row in session.execute(query)]
+
+
+def source_countries(store: Store) -> dict[int, tuple[str, ...]]:
+    """Per source id, the countries its curators noted for its funder (``info.countries``),
+    for the sources that have any."""
+    with store.session() as session:
+        rows = session.execute(select(col(Source.id), col(Source.info)))
+        found = {source_id: info.get("countries") for source_id, info in rows
+                 if isinstance(info, dict)}  # fmt: skip
+    return {source_id: tuple(c for c in given if isinstance(c, str))
+            for source_id, given in found.items() if isinstance(given, list) and given}  # fmt: skip
 
 
 def calls_by_id(store: Store, ids: Iterable[int]) -> dict[int, Call]:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifiers.document import document_from
+from classifiers.document import COUNTRY
 from classifiers.errors import ClassifierError, ModelError
 from classifiers.model import TagModel, load_model
 from classifiers.tagger import Tagger, TagResult
@@ -31,6 +31,7 @@ from monitor.store import tags as tag_store
 from monitor.store.db import Store
 from monitor.store.tables import Call
 from monitor.tagging import training
+from monitor.tagging.documents import documents
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -156,7 +157,7 @@ def classify_calls(
 def _tag(store: Store, active: ActiveTagger, calls: list[Call], now: datetime) -> int:
     """Tag one batch of stored calls in one transaction; how many."""
     ids = [c.id for c in calls if c.id is not None]
-    results = active.tagger.tag([document_from(c) for c in calls])
+    results = active.tagger.tag(documents(store, calls))
     labels = tag_store.labels(store, ids)
     taxonomy = active.tagger.taxonomy
     given = {cid: given_tags(r, labels.get(cid, {}), taxonomy)
@@ -167,8 +168,9 @@ def _tag(store: Store, active: ActiveTagger, calls: list[Call], now: datetime) -
 
 def classify_lines(lines: Iterable[str], tagger: Tagger) -> Iterator[tuple[int, str | None, str]]:
     """Tag JSON lines: yields (line number, output line or None, error). Each input object
-    (``title`` required; ``summary``, ``programme``, ``funder``, ``identifier`` optional) comes
-    back with ``tags``: tag id -> score, for the tags given."""
+    (``title`` required; ``summary``, ``programme``, ``funder``, ``identifier`` optional, and
+    ``countries``: the funder's, as ISO codes) comes back with ``tags``: tag id -> score, for
+    the tags given."""
     batch: list[tuple[int, dict[str, Any]]] = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -197,6 +199,12 @@ def _check(data: Any) -> str | None:
     for key in ("summary", "programme", "funder", "identifier"):
         if data.get(key) is not None and not isinstance(data[key], str):
             return f"{key!r} must be a string"
+    countries = data.get("countries")
+    if countries is not None and not (
+        isinstance(countries, list)
+        and all(isinstance(c, str) and COUNTRY.fullmatch(c) for c in countries)
+    ):
+        return "'countries' must be a list of two-letter country codes (ISO 3166), e.g. [\"US\"]"
     return None
 
 
@@ -231,7 +239,7 @@ def explain(store: Store, settings: Settings, call_id: int) -> dict[str, Any]:
     if call is None:
         raise ConfigError(f"no call with id {call_id}", hint="See `funding-monitor calls list`.")
     active = active_tagger(store, settings, bootstrap=False)
-    tagger, doc = active.tagger, document_from(call)
+    tagger, doc = active.tagger, documents(store, [call])[0]
     hits, vetoes = tagger.rules.hits(doc), tagger.rules.vetoes(doc)
     model = tagger.model
     learned = model.scores([doc])[0] if model else {}
@@ -288,9 +296,7 @@ def review(store: Store, settings: Settings, limit: int = 20) -> list[dict[str, 
         if not calls:
             break
         last_id = calls[-1].id or last_id
-        for call, scores in zip(
-            calls, model.scores([document_from(c) for c in calls]), strict=True
-        ):
+        for call, scores in zip(calls, model.scores(documents(store, calls)), strict=True):
             judged = labels.get(call.id or 0, {})
             open_tags = {t: s for t, s in scores.items() if t not in judged}
             if open_tags:

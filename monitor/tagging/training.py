@@ -26,6 +26,7 @@ from monitor.config import Settings
 from monitor.store import tags as tag_store
 from monitor.store.db import Store
 from monitor.store.tables import TagModelRow
+from monitor.tagging.documents import documents
 
 logger = logging.getLogger(__name__)
 TOLERANCE = 0.005  # differences below this are noise between two cross-validations
@@ -66,15 +67,15 @@ def training_data(store: Store | None, taxonomy: Taxonomy) -> TrainingData:
         return data
     stored = tag_store.labels(store)
     calls = tag_store.calls_by_id(store, stored)
-    for call_id, judged in stored.items():
-        if call_id not in calls:
-            continue
+    kept = [(call_id, judged) for call_id, judged in stored.items() if call_id in calls]
+    docs = documents(store, [calls[call_id] for call_id, _ in kept])
+    for (_, judged), doc in zip(kept, docs, strict=True):
         positives = {t for t, yes in judged.items() if yes}
         known = set(judged)
         for tag, yes in judged.items():  # "not global-actor" judges each of its sub-tags too
             if not yes and tag in taxonomy.tags:
                 known |= set(taxonomy.children(tag))
-        data.docs.append(document_from(calls[call_id]))
+        data.docs.append(doc)
         data.labels.append(taxonomy.with_parents(positives))
         data.known.append(known)
     return data

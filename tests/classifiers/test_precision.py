@@ -61,6 +61,27 @@ def test_north_america_needs_a_us_or_canadian_funder_partner_or_joint_action(mod
     assert "global-health-lmic" in Tagger(TAXONOMY, model, "union").tag([MALARIA])[0].scores
 
 
+def test_the_funder_country_its_source_notes_is_evidence_a_tag_may_require(model) -> None:
+    """A US or Canadian funder's feed (the catalogue's ``countries``) gives north-america the
+    evidence its text may not spell out; another country does not; nor is it a hit of its
+    own, nor a word the model reads."""
+    rules = Rules(TAXONOMY)
+    grant = {"title": "Grants for community health research", "funder": "The Kresge Foundation",
+             "summary": "Support for research on community health programmes."}  # fmt: skip
+    assert "north-america" in rules.lacking(document_from(grant))
+    for codes in (["US"], ["ca"], ["SE", "US"]):
+        assert "north-america" not in rules.lacking(document_from(grant, codes)), codes
+    assert "north-america" not in rules.lacking(document_from({**grant, "countries": ["US"]}))
+    for codes in (["SE"], ["ZZ"], ["USA"], [42], "US"):  # another, unknown, not a code
+        assert "north-america" in rules.lacking(document_from(grant, codes)), codes  # type: ignore[arg-type]
+    assert rules.hits(document_from(grant, ["US"])) == rules.hits(document_from(grant))
+    assert model.scores([document_from(grant, ["US"])]) == model.scores([document_from(grant)])
+    found = rules._found(document_from(grant, ["US"]))
+    assert {p.reason for p in found if p.kind == "requires"} >= {
+        'evidence "US" (the funder\'s country, from its source)',
+        'evidence "United States" (the funder\'s country, from its source)'}  # fmt: skip
+
+
 def test_a_required_evidence_list_gates_a_tag_and_is_a_rule_field_like_the_others() -> None:
     tag = replace(TAXONOMY.tags["at-home"], requires=("students",))
     taxonomy = TAXONOMY.with_tag(tag)

@@ -227,17 +227,21 @@ def test_classify_input_needs_no_database(cli, tmp_path) -> None:
         {"summary": "no title"},
         {"title": "Research security training for US universities", "funder": 42},
         {"title": "Quantum sensors for submarines", "funder": "European Defence Fund"},
+        {"title": "Grants for community health research", "countries": ["US"], "id": "us"},
+        {"title": "Grants for community health research", "countries": "US"},
     ]  # fmt: skip
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n")
     code, out, err = cli("classify", "--input", str(path))
     assert code == 1
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [r.get("id") for r in rows] == ["keep-me", None]
+    assert [r.get("id") for r in rows] == ["keep-me", None, "us"]
+    assert rows[2]["countries"] == ["US"]  # the funder's countries: evidence, kept in the output
     assert {"erasmus-education", "at-home", "global-health-lmic"} <= set(rows[0]["tags"])
     assert rows[1]["tags"] == {}
     assert "line 2: not JSON" in err and "line 3: missing or empty 'title'" in err
     assert "line 4: 'funder' must be a string" in err
+    assert "line 7: 'countries' must be a list of two-letter country codes" in err
     assert not list(tmp_path.glob("*.db"))  # no database was created
 
 
@@ -260,3 +264,39 @@ def test_train_and_evaluate_tell_their_progress(stored, db_url, tmp_path) -> Non
     evaluate(store, on_progress=lambda *a: told.append(a))
     assert told == [("cross-validate", n, 5) for n in range(6)]
     store.dispose()
+
+
+def test_stored_calls_carry_the_country_their_sources_funder_is_noted_in(store, now) -> None:
+    """The catalogue's ``countries`` of a source reach the rules for its calls (tagging,
+    explain, review, training and rule previews read calls the same way): a US funder's call
+    shows north-america the evidence its text lacks; the same call from another source does
+    not."""
+    from classifiers.rules import Rules
+    from classifiers.taxonomy import load_taxonomy
+    from monitor.tagging.documents import documents
+    from sources.records import CallRecord
+
+    us = source_store.add_source(
+        store,
+        "kresge",
+        "feed",
+        "http://127.0.0.1:9/k",
+        {},
+        info={"funder": "The Kresge Foundation", "countries": ["US"]},
+    )
+    plain = source_store.add_source(
+        store, "mirror", "feed", "http://127.0.0.1:9/m", {}, info={"countries": "US"}
+    )  # not a list: no country
+    record = CallRecord(external_id="k-1", identifier="", title="Grants for community health "
+                        "research", url="https://kresge.example/k-1", funder="Kresge",
+                        programme="", status="open")  # fmt: skip
+    for source in (us, plain):
+        assert source.id is not None
+        upsert_calls(store, source.id, [record], now)
+    calls = sorted(tag_store.calls_page(store, 0, 10), key=lambda c: c.source_id)
+    docs = documents(store, calls)
+    assert [d.countries for d in docs] == [("US",), ()]
+    rules = Rules(load_taxonomy())
+    assert ["north-america" in rules.lacking(d) for d in docs] == [False, True]
+    texts = documents(store, tag_store.call_texts(store, 0, 10))  # the rule preview's reading
+    assert sorted(d.countries for d in texts) == [(), ("US",)]
