@@ -118,3 +118,29 @@ def test_a_curator_adds_a_feed_with_its_preview_runs_it_and_sees_its_calls_and_h
     plan = page.locator("#plan-catalogue").inner_text()
     assert "differs in: url" in plan  # ukri-opportunities is stored with another address
     checked(page, "staff-catalogue")
+
+
+def test_the_dashboard_pages_fifty_sources_at_a_time_in_a_browser(site, browser_page) -> None:
+    """Sixty sources: the first page shows the unhealthy one and 49 more by name, the pager
+    leads to the other ten and back, keeping the sort; axe, 390 px, screenshots."""
+    url, app, _ = site
+    store = app.store()
+    for n in range(58):
+        source_store.add_source(store, f"funder-{n:02d}", "feed", f"https://f{n}.example/", {})
+    page = browser_page
+    page.goto(url + f"/staff/sign-in?token={staff_link(app, 'cura@ki.se', 'curator')}")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/staff$"))
+    page.goto(url + "/staff/sources?sort=health&order=asc")
+    rows = page.locator("table.sources tbody th[scope=row] a").all_inner_texts()
+    assert len(rows) == 50 and rows[:2] == ["wellcome-schemes", "funder-00"]
+    assert page.get_by_text("Page 1 of 2").is_visible()
+    checked(page, "staff-sources-paged")
+    page.get_by_role("link", name="Next page").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    rows = page.locator("table.sources tbody th[scope=row] a").all_inner_texts()
+    assert rows == [*(f"funder-{n:02d}" for n in range(49, 58)), "ukri-opportunities"]
+    assert "sort=health" in page.url
+    page.get_by_role("link", name="Previous page").click()
+    page.wait_for_url(re.compile(r"page=1"))
+    assert page.locator("table.sources tbody th[scope=row] a").count() == 50
