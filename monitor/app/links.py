@@ -5,7 +5,6 @@ source lists one of them anew under another external id."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.app import audit
 from monitor.app.context import App
+from monitor.app.paging import window
 
 if TYPE_CHECKING:
     from monitor.store.links import Linked
@@ -132,13 +132,6 @@ def _of_heads(app: App, heads: list[int]) -> list[Group]:
                         if len(members[head]) >= 2], rows)  # fmt: skip
 
 
-def _window(total: int, page: int, per_page: int) -> tuple[int, int, int]:
-    """(the page shown, how many pages, the first item's offset)."""
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    return page, pages, (page - 1) * per_page
-
-
 def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: int = 1,
            per_page: int = PER_PAGE) -> LinkPage:  # fmt: skip
     """The groups of linked calls, newest link first: those with a call of ``source``, a
@@ -153,7 +146,7 @@ def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: i
     if not wanted and not why:
         start = (max(1, page) - 1) * per_page
         heads, total = group_heads(store, source=source, offset=start, limit=per_page)
-        page, pages, last = _window(total, page, per_page)
+        page, pages, last = window(total, page, per_page)
         if last != start:  # asked beyond the last page: the last
             heads, total = group_heads(store, source=source, offset=last, limit=per_page)
         return LinkPage(_of_heads(app, heads), total, page, pages, linked_sources(store))
@@ -169,7 +162,7 @@ def groups(app: App, *, source: str = "", text: str = "", why: str = "", page: i
     if why:
         made = [g for g in _shown(app, found) if any(m.why == why for m in g.members)]
     total = len(found) if made is None else len(made)
-    page, pages, start = _window(total, page, per_page)
+    page, pages, start = window(total, page, per_page)
     chosen = (made[start : start + per_page] if made is not None
               else _shown(app, found[start : start + per_page]))  # fmt: skip
     return LinkPage(chosen, total, page, pages, sources)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from monitor.app.context import App
+from monitor.app.paging import window
 from monitor.app.source_shown import hint, masked
 from monitor.config import every_text
 from monitor.store import source_pages
@@ -72,12 +73,10 @@ def dashboard(app: App, *, kind: str = "", health: str = "", sort: str = "health
     healthy = (health == "healthy") if health in HEALTH else None
     counts = source_pages.tally(store)
     size = max(1, min(per_page, 500))
-    matching = source_pages.count_sources(store, kind=kind, healthy=healthy)
-    pages = max(1, -(-matching // size))
-    page = min(max(1, page), pages)
+    matching = counts.matching(kind, healthy)
+    page, pages, start = window(matching, page, size)
     rows = source_pages.source_rows(store, _since(), kind=kind, healthy=healthy, sort=sort,
-                                    descending=descending, offset=(page - 1) * size,
-                                    limit=size)  # fmt: skip
+                                    descending=descending, offset=start, limit=size)  # fmt: skip
     return Dashboard([_health(r) for r in rows], counts.kinds, counts.total, counts.unhealthy,
                      matching, page, pages)  # fmt: skip
 

@@ -187,16 +187,8 @@ def group_heads(store: Store, *, source: str = "", offset: int = 0,
 
 def group_rows(store: Store, heads: Sequence[int]) -> list[dict[str, Any]]:
     """The calls of the groups whose first calls are ``heads`` (the firsts and their copies),
-    in id order, as matching compares them (``linked_rows``' fields) with ``same_as_id`` and
-    ``source`` (its name)."""
-    fields = (*_FIELDS, col(Call.same_as_id), col(Source.name).label("source"))
-    found: dict[int, dict[str, Any]] = {}
-    with store.session() as session:
-        for chunk in chunks(heads):
-            for which in (col(Call.id).in_(chunk), col(Call.same_as_id).in_(chunk)):
-                query = select(*fields).join(Source, col(Source.id) == col(Call.source_id))
-                for row in session.execute(query.where(which)):
-                    found[row.id] = dict(row._mapping)
+    in id order, as ``linked_rows`` reads them."""
+    found = _rows(store, heads, (col(Call.id), col(Call.same_as_id)))
     return [found[key] for key in sorted(found)]
 
 
@@ -211,12 +203,21 @@ def linked_sources(store: Store) -> list[str]:
 
 def linked_rows(store: Store, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The calls of ``ids`` as matching compares them, by id: ``id``, ``source_id``,
-    ``identifier``, ``url``, ``title``, ``funder``, ``deadlines``, ``last_deadline``."""
+    ``identifier``, ``url``, ``title``, ``funder``, ``deadlines``, ``last_deadline``, with
+    ``same_as_id`` and ``source`` (its name)."""
+    return _rows(store, ids, (col(Call.id),))
+
+
+def _rows(store: Store, values: Sequence[int], columns: Sequence[Any]) -> dict[int, dict[str, Any]]:
+    """By id, the calls whose ``columns`` (each in turn) hold one of ``values``."""
+    query = select(*_FIELDS, col(Call.same_as_id), col(Source.name).label("source")).join(
+        Source, col(Source.id) == col(Call.source_id))  # fmt: skip
     found: dict[int, dict[str, Any]] = {}
     with store.session() as session:
-        for chunk in chunks(ids):
-            for row in session.execute(select(*_FIELDS).where(col(Call.id).in_(chunk))):
-                found[row.id] = dict(row._mapping)
+        for chunk in chunks(values):
+            for column in columns:
+                for row in session.execute(query.where(column.in_(chunk))):
+                    found[row.id] = dict(row._mapping)
     return found
 
 

@@ -72,20 +72,34 @@ SORTS = ("health", "name", "last_run", "failures")
 
 @dataclass(frozen=True)
 class Tally:
-    """The sources the dashboard's counts and filter name, whatever is shown."""
+    """How many sources there are of each kind, healthy or not: the dashboard's counts, the
+    kinds its filter offers, and how many a filter keeps."""
 
-    kinds: list[str]  # every kind with a source
-    total: int
-    unhealthy: int
+    groups: dict[tuple[str, bool], int]  # (kind, healthy) -> sources
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({kind for kind, _ in self.groups})
+
+    @property
+    def total(self) -> int:
+        return sum(self.groups.values())
+
+    @property
+    def unhealthy(self) -> int:
+        return self.matching(healthy=False)
+
+    def matching(self, kind: str = "", healthy: bool | None = None) -> int:
+        """The sources of ``kind``, healthy or not, when given."""
+        return sum(n for (k, h), n in self.groups.items()
+                   if kind in ("", k) and healthy in (None, h))  # fmt: skip
 
 
 def tally(store: Store) -> Tally:
     query = sa.select(_SOURCE.c.kind, _SOURCE.c.healthy, func.count()).group_by(
         _SOURCE.c.kind, _SOURCE.c.healthy)  # fmt: skip
     with store.session() as session:
-        rows = session.execute(query).all()
-    return Tally(sorted({kind for kind, _, _ in rows}), sum(n for _, _, n in rows),
-                 sum(n for _, healthy, n in rows if not healthy))  # fmt: skip
+        return Tally({(kind, bool(healthy)): n for kind, healthy, n in session.execute(query)})
 
 
 def _kept(source_id: int | None, kind: str, healthy: bool | None) -> list[Any]:
@@ -97,13 +111,6 @@ def _kept(source_id: int | None, kind: str, healthy: bool | None) -> list[Any]:
     if healthy is not None:
         kept.append(_SOURCE.c.healthy == healthy)
     return kept
-
-
-def count_sources(store: Store, *, kind: str = "", healthy: bool | None = None) -> int:
-    """How many sources there are of ``kind``, healthy or not, when given."""
-    query = sa.select(func.count()).select_from(_SOURCE).where(*_kept(None, kind, healthy))
-    with store.session() as session:
-        return int(session.execute(query).scalar_one())
 
 
 def source_rows(store: Store, since: datetime, *, source_id: int | None = None, kind: str = "",
