@@ -141,7 +141,7 @@ def _run(app: App, source: Source, runs: _Runs) -> None:
             progress,
             state="failed",
             error=masked(f"internal error: {exc}"),
-            hint="This is a bug in funding-monitor: report it with the log.",
+            hint=hint("internal error"),
         )
     done = replace(done, finished_at=datetime.now(UTC), seconds=time.monotonic() - started)
     with runs.lock:

@@ -9,7 +9,9 @@ What a page module uses from here:
   ``render(request, template, context, status=200)`` a page: the context gets ``t`` (the
       language's texts: ``t(key, **values)``), ``lang`` and ``other_lang``, ``words`` (the
       digests' ``notifications.wording.Words`` of the language and TIMEZONE: ``words.when(at)``,
-      ``words.day(at)``, ``words.money(amount, currency)``), ``csrf_field`` and ``csrf_token``
+      ``words.day(at)``, ``words.money(amount, currency)``), ``op`` (``op(text)``: an operator
+      text, a hint or a kind's description, in the language: ``i18n.operator``), ``csrf_field``
+      and ``csrf_token``
       (every POST form carries them: ``<input type="hidden" name="{{ csrf_field }}" value="{{
       csrf_token }}">``), ``switch_href`` (this page in the other language), ``path`` and
       ``public_url`` (PUBLIC_URL without its final slash, or "");
@@ -178,7 +180,7 @@ def render(
 ) -> HTMLResponse:
     lang = language_of(request)
     values = {
-        "t": i18n.texts(lang), "lang": lang, "path": request.url.path,
+        "t": i18n.texts(lang), "op": i18n.operator(lang), "lang": lang, "path": request.url.path,
         "switch_href": i18n.switch_href(request, lang),
         "other_lang": "sv" if lang == "en" else "en",
         "words": Words(lang, app_of(request).settings.timezone),

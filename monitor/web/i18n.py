@@ -13,6 +13,7 @@ from fastapi import Request, Response
 
 from monitor.web.present import PAGE_TEXTS
 from monitor.web.security import is_https
+from monitor.web.texts.operator import swedish
 from monitor.web.texts.staff import TEXTS as STAFF_TEXTS
 from notifications.wording import TEXTS
 
@@ -138,6 +139,14 @@ def texts(lang: str) -> Callable[..., str]:
         raise KeyError(f"no text {key!r} in {lang}")
 
     return t
+
+
+def operator(lang: str) -> Callable[[str | None], str]:
+    """``op(text)``: an operator text (a kind's or setting's description, a hint, a health
+    reason: ``monitor.web.texts.operator``) in ``lang``; any other text as it is."""
+    if lang == "sv":
+        return lambda text: swedish(text) if text else ""
+    return lambda text: text or ""
 
 
 def switch_href(request: Request, lang: str) -> str:

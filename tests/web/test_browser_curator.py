@@ -63,6 +63,15 @@ def test_a_curator_adds_a_feed_with_its_preview_runs_it_and_sees_its_calls_and_h
     assert rows[0].startswith("wellcome-schemes")  # the unhealthy first
     assert "The address no longer answers" in page.locator("table.sources").inner_text()
     checked(page, "staff-sources")
+    page.get_by_role("link", name="På svenska").click()  # what to do, in Swedish too
+    page.wait_for_url(re.compile(r"lang=sv"))
+    table = page.locator("table.sources").inner_text()
+    assert "Adressen svarar inte längre" in table and "The address no longer" not in table
+    checked(page, "staff-sources-sv")
+    page.get_by_role("link", name=re.compile(r"^wellcome-schemes")).click()
+    assert "Adressen svarar inte längre" in page.locator("main").inner_text()
+    checked(page, "staff-source-unhealthy-sv")
+    page.goto(url + "/staff/sources?lang=en")
 
     page.get_by_role("link", name="Add a source").click()
     page.wait_for_url(re.compile(r"/staff/sources/new$"))

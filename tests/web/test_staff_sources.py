@@ -171,6 +171,21 @@ def test_a_source_page_shows_settings_masked_runs_calls_and_health_events(
     assert curator_client.get("/staff/sources/nosuch").status_code == 404
 
 
+def test_in_swedish_the_health_reason_hint_and_descriptions_are_swedish(curator_client, stored):
+    page = curator_client.get("/staff/sources?lang=sv").text
+    assert "2 misslyckade körningar i rad<" in page and "2 failed runs" not in page
+    assert "Adressen svarar inte längre" in page and "The address no longer" not in page
+    assert "HTTP 404: server answered 404 Not Found" in page  # the server's words, as they came
+    one = curator_client.get("/staff/sources/page-b").text  # the language is kept
+    assert "ohälsosam</span> — 2 misslyckade körningar i rad" in one  # its health event
+    assert "en webbsida med utlysningar som läses med CSS-selektorer" in one  # the kind
+    assert "CSS: ett element per utlysning" in one  # a setting's help text
+    new = curator_client.get("/staff/sources/new").text
+    assert "ett RSS- eller Atom-flöde av utlysningar" in new
+    english = curator_client.get("/staff/sources/page-b?lang=en").text
+    assert "unhealthy</span> — 2 failed runs in a row" in english
+
+
 def test_settings_are_edited_as_sources_add_validates_them_and_audited(curator_client, stored):
     page = curator_client.get("/staff/sources/feed-a")
     token = csrf_of(page.text)
@@ -280,6 +295,10 @@ def test_a_preview_that_cannot_fetch_says_why_on_the_page(curator_client, bare_a
     gone = curator_client.post("/staff/sources/new", data=_new_form(token, "http://127.0.0.1:9/x"))
     assert gone.status_code == 200 and "connection failed" in gone.text
     assert "The server was slow, busy or unreachable" in gone.text  # what to do
+    swedish = curator_client.post("/staff/sources/new?lang=sv",
+                                  data=_new_form(token, "http://127.0.0.1:9/x"))  # fmt: skip
+    assert "Servern var långsam, upptagen eller gick inte att nå" in swedish.text
+    curator_client.get("/staff/sources/new?lang=en")
     for url, said in (("not a url", "is not usable"), ("ftp://f.example/x", "http(s) URL"),
                       ("", "needs a URL")):  # fmt: skip
         answer = curator_client.post("/staff/sources/new", data=_new_form(token, url))
