@@ -13,7 +13,8 @@ A channel has two halves, as the house style asks:
   it opens a ``Sender``. ``Sender.deliver`` is where the channel's error mapping lives: it raises
   only ``TransportError`` (the server, API or credential failed: the delivery waits, with every
   other one through the same transport), ``RecipientError`` (this destination refuses for
-  good) or ``MessageError`` (this one message was refused), never with a secret in the text.
+  good), ``RecipientDeferred`` (it refuses for now) or ``MessageError`` (this one message was
+  refused), never with a secret in the text.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ class Clients:
 
 class Sender(Protocol):
     def deliver(self, address: str, message: Any) -> None:
-        """Send one message to ``address``; raises TransportError, RecipientError or
-        MessageError (the channel's error mapping)."""
+        """Send one message to ``address``; raises TransportError, RecipientError,
+        RecipientDeferred or MessageError (the channel's error mapping)."""
 
     def close(self) -> None: ...
 

@@ -5,6 +5,9 @@
     │                      (an SMTP login, a Slack token; a webhook's 429 or 5xx): every
     │                      delivery through it waits
     ├── RecipientError     this recipient is refused for good (bad address, unknown channel)
+    ├── RecipientDeferred  this recipient is refused for now (an SMTP 4xx for its address: a
+    │                      full or busy mailbox, greylisting): it alone waits and is tried
+    │                      again, up to a cap, while the others go through
     ├── MessageError       this one message was refused (malformed, too long): it alone is
     │                      retried, up to a cap, while the others go through
     └── DestinationError   an address, channel or webhook URL is malformed (caught before storing)
@@ -36,6 +39,15 @@ class TransportError(DeliveryError):
 
 class RecipientError(DeliveryError):
     default_hint = "Fix or remove the subscriber with `funding-monitor subscribers edit|remove`."
+
+
+class RecipientDeferred(DeliveryError):
+    default_hint = (
+        "The recipient's mail server refused this address for now (a full or busy mailbox, "
+        "greylisting); the next run tries again. If it lasts, check the address with the "
+        "subscriber."
+    )
+    retry = True
 
 
 class MessageError(DeliveryError):

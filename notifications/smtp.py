@@ -18,7 +18,12 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from notifications.channel import Clients, Secret
-from notifications.errors import RecipientError, TransportError
+from notifications.errors import (
+    DeliveryError,
+    RecipientDeferred,
+    RecipientError,
+    TransportError,
+)
 
 logger = logging.getLogger(__name__)
 SECURITY = ("starttls", "ssl", "none")
@@ -135,7 +140,8 @@ class SmtpSender:
     def send(self, message: Message) -> None:
         """Send one message to its To/Cc addresses, from its From address. Raises
         RecipientError when every recipient is refused with a permanent (5xx) reply,
-        TransportError otherwise."""
+        RecipientDeferred when they are refused and one of them only for now (4xx),
+        TransportError otherwise (the server, the connection, the login)."""
         sender = getaddresses([str(message["From"] or "")])[0][1]
         given = [str(v) for v in (message.get_all("To") or []) + (message.get_all("Cc") or [])]
         recipients = [address for _, address in getaddresses(given) if address]
@@ -160,8 +166,10 @@ class SmtpSender:
                                          channel="email") from None  # fmt: skip
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
-                error = RecipientError if all(c >= 500 for c in codes) else TransportError
-                raise error(f"SMTP server {self.config.where} refused {', '.join(exc.recipients)}"
+                refused: type[DeliveryError] = RecipientError
+                if not all(c >= 500 for c in codes):
+                    refused = RecipientDeferred
+                raise refused(f"SMTP server {self.config.where} refused {', '.join(exc.recipients)}"
                             f": {_replies(exc.recipients)}", channel="email") from None  # fmt: skip
             except smtplib.SMTPResponseException as exc:
                 error = RecipientError if exc.smtp_code >= 500 else TransportError

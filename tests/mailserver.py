@@ -1,7 +1,7 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives, for email tests.
 
-``rules`` lets a test script the server: refuse a recipient, or answer a temporary failure
-from the Nth message on (an outage in the middle of a run)."""
+``rules`` lets a test script the server: refuse a recipient (for good or for now), or answer
+a temporary failure from the Nth message on (an outage in the middle of a run)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class Mailbox:
     peers: set[tuple[str, int]] = field(default_factory=set)
     logins: list[str] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)  # recipients answered 550
+    defer: set[str] = field(default_factory=set)  # recipients answered 450 (for now)
     fail_from: int | None = None  # answer 451 to every message after this many were taken
     on_data: Callable[[int], None] | None = None  # called before message N (1-based) is taken
     host: str = "127.0.0.1"
@@ -53,6 +54,8 @@ class _Handler:
                           options: list[str]) -> str:  # fmt: skip
         if address in self.box.refuse:
             return "550 5.1.1 no such user here"
+        if address in self.box.defer:
+            return "450 4.2.1 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

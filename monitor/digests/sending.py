@@ -14,8 +14,11 @@ One delivery's failure is its own. Its contents are built and rendered inside it
 boundary: a digest that cannot be made (a value no renderer can show, a bug) is recorded with
 the error, logged with its traceback, and tried again in the next runs, up to
 ``delivery_max_attempts``; then it is given up on (``failed``, its calls released for a later
-digest) and reported. A transport's fault (server down, login or token refused) is no
-delivery's: its deliveries wait, however many runs it takes, and are not counted.
+digest) and reported. A recipient refused for now (an SMTP 4xx for its address: a full
+mailbox, greylisting) is that delivery's alone in the same way, counted and given up on at the
+cap, while the others go through; a server that defers ``SERVER_DEFERS`` recipients in a row
+is down. A transport's fault (server down, login or token refused) is no delivery's: its
+deliveries wait, however many runs it takes, and are not counted.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from monitor.store.subscribers import list_subscribers, shown
 from monitor.store.tables import Delivery, Subscriber, utc
 from notifications.channel import Channel, Clients, Envelope, Sender
 from notifications.digest import Digest, Notice
-from notifications.errors import DeliveryError, MessageError
+from notifications.errors import DeliveryError, MessageError, RecipientDeferred
 from notifications.registry import destination
 from sources.text import clean_line
 
@@ -78,6 +81,7 @@ class Outbox:
         self._opened: list[Sender] = []
         self._lock = threading.Lock()
         self.down: dict[str, str] = {}  # transport -> why: the rest of the run skips it
+        self.deferring: dict[str, int] = {}  # transport -> recipients it deferred in a row
 
     def sender(self, channel: Channel) -> Sender:
         """The channel's sender for this thread (opened on first use, reused after)."""
@@ -98,6 +102,9 @@ class Outbox:
         self._local = threading.local()
         for sender in opened:
             sender.close()
+
+
+SERVER_DEFERS = 5  # recipients deferred in a row (4xx) after which the server itself is down
 
 
 def transport(subscriber: Subscriber) -> str:
@@ -265,6 +272,12 @@ class Attempt:
         except MessageError as exc:  # this message alone was refused: as good as a bug of ours
             self.own_fault(f"refused: {exc}", exc.hint, None)
             return
+        except RecipientDeferred as exc:  # this address, for now: it alone waits
+            self.own_fault(
+                f"deferred: {exc}", exc.hint, None, why="recipient deferred", level=logging.WARNING
+            )  # the recipient's server's word: not ours
+            self.deferred_in_a_row(exc)
+            return
         except DeliveryError as exc:
             self.refused(exc)
             return
@@ -275,6 +288,7 @@ class Attempt:
             return
         ledger.mark_sent(self.store, self.id, self.now, parts_sent=parts, message_id=mid)
         with self.lock:
+            self.outbox.deferring.pop(transport(self.subscriber), None)
             self.report.sent += 1
             self.report.messages += parts - self.delivery.parts_sent
         logger.info("delivery sent %s kind=%s items=%d", self.keys, self.delivery.kind,
@@ -296,8 +310,26 @@ class Attempt:
         logger.warning("delivery %s %s error=%s", "refused" if permanent else "deferred",
                        self.keys, _line(str(exc)))  # fmt: skip
 
-    def own_fault(self, what: str, hint: str, exc: Exception | None) -> None:
-        """This delivery failed by itself: counted; given up on at the cap."""
+    def deferred_in_a_row(self, exc: RecipientDeferred) -> None:
+        """A server that defers ``SERVER_DEFERS`` recipients in a row defers them all: the
+        rest of its deliveries wait for the next run instead of each being tried."""
+        through = transport(self.subscriber)
+        with self.lock:
+            count = self.outbox.deferring[through] = self.outbox.deferring.get(through, 0) + 1
+            if count < SERVER_DEFERS:
+                return
+            self.outbox.down[through] = _line(f"{count} recipients deferred in a row: {exc}")
+            self.report.errors.append(
+                f"{self.subscriber.kind}: the server deferred {count} recipients in a row, as if "
+                "it took no mail for now: the rest of its deliveries wait for the next run"
+            )
+        logger.warning("transport deferred transport=%s recipients_in_a_row=%d", through, count)
+
+    def own_fault(self, what: str, hint: str, exc: Exception | None,
+                  why: str = "refused as malformed",
+                  level: int = logging.ERROR) -> None:  # fmt: skip
+        """This delivery failed by itself: counted; given up on at the cap. ``why`` and
+        ``level``: the log line's words and level when there is no exception to log."""
         attempt = self.delivery.attempts + 1
         give_up = attempt >= self.max_attempts
         if give_up:
@@ -318,8 +350,8 @@ class Attempt:
             logger.error("delivery crashed %s attempt=%d error=%s", self.keys, attempt,
                          _line(f"{exc.__class__.__name__}: {exc}"), exc_info=exc)  # fmt: skip
         else:
-            logger.error("delivery refused as malformed %s attempt=%d error=%s", self.keys,
-                         attempt, _line(what))  # fmt: skip
+            logger.log(level, "delivery %s %s attempt=%d error=%s", why, self.keys, attempt,
+                       _line(what))  # fmt: skip
         if give_up:
             logger.error("delivery given up %s attempts=%d", self.keys, attempt)
 

@@ -228,3 +228,46 @@ def test_one_subscription_that_cannot_be_planned_stops_nobody_elses_digest(
     code, out, err = cli("digest", "preview", "1", "--as-of", AS_OF)
     assert code == 2 and "digest not planned" in err and "subscribers edit" in err
     store.dispose()
+
+
+def test_a_mailbox_refused_for_now_waits_alone_and_goes_out_once_it_takes_mail(
+    cli, portal, box: Mailbox, db_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("FUNDING_MONITOR_DELIVERY_MAX_ATTEMPTS", "3")
+    cli("subscribers", "add", "full@ki.se", "--tag", "global-health-lmic")
+    cli("subscribers", "add", "fine@ki.se", "--tag", "global-health-lmic")
+    box.defer.add("full@ki.se")  # the server answers 450 for this address
+    code, out, err = send(cli)
+    assert code == 1 and "Traceback" not in out + err
+    assert [m["To"] for m in box.messages] == ["fine@ki.se"]  # the others are not held up
+    assert "full@ki.se" in out and "450" in out and "attempt 1 of 3" in out
+    store = open_store(db_url)
+    [full] = [d for d in ledger.deliveries(store) if d.subscriber_id == 1]
+    assert full.status == "pending" and full.attempts == 1 and "450" in (full.error or "")
+    box.defer.clear()  # the mailbox takes mail again: the next run sends it, once
+    code, out, _ = send(cli)
+    assert code == 0 and [m["To"] for m in box.messages] == ["fine@ki.se", "full@ki.se"]
+    [full] = [d for d in ledger.deliveries(store) if d.subscriber_id == 1]
+    assert full.status == "sent"
+    store.dispose()
+
+
+def test_a_server_that_defers_every_recipient_is_down_for_the_rest_of_the_run(
+    cli, portal, box: Mailbox, db_url, monkeypatch
+) -> None:
+    from monitor.digests.sending import SERVER_DEFERS
+
+    monkeypatch.setenv("FUNDING_MONITOR_SEND_CONNECTIONS", "1")  # in the order of the ledger
+    cli("subscribers", "add", "fine@ki.se", "--tag", "global-health-lmic")
+    for n in range(SERVER_DEFERS + 2):
+        cli("subscribers", "add", f"r{n}@ki.se", "--tag", "global-health-lmic")
+        box.defer.add(f"r{n}@ki.se")
+    code, out, err = send(cli)
+    assert code == 1 and "Traceback" not in out + err
+    assert [m["To"] for m in box.messages] == ["fine@ki.se"]
+    store = open_store(db_url)
+    tried = sorted(d.attempts for d in ledger.deliveries(store) if d.status == "pending")
+    # the first SERVER_DEFERS each count an attempt; the rest wait uncounted, as for an outage
+    assert tried == [0, 0] + [1] * SERVER_DEFERS
+    assert f"the server deferred {SERVER_DEFERS} recipients in a row" in out
+    store.dispose()

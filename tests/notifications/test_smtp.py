@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from notifications import mail
-from notifications.errors import RecipientError, TransportError
+from notifications.errors import RecipientDeferred, RecipientError, TransportError
 from notifications.smtp import SmtpConfig, SmtpSender
 from tests.mailserver import free_port, mail_server
 from tests.notifications.samples import AS_OF, digest, email, item
@@ -104,6 +104,19 @@ def test_refused_recipient_is_permanent_and_busy_server_is_not() -> None:
             box.fail_from = 1
             with pytest.raises(TransportError, match="451"):
                 smtp.send(message(3))
+        assert [m["Message-ID"] for m in box.messages] == ["<d.2@ki.se>"]
+
+
+def test_a_recipient_refused_for_now_is_deferred_alone() -> None:
+    with mail_server() as box:
+        box.defer.add("full@ki.se")
+        config = SmtpConfig(host=box.host, port=box.port, security="none")
+        with SmtpSender(config) as smtp:
+            with pytest.raises(RecipientDeferred, match="full@ki.se: 450") as deferred:
+                smtp.send(message(1, "full@ki.se"))
+            smtp.send(message(2))  # the connection is still usable
+        assert not isinstance(deferred.value, (RecipientError, TransportError))
+        assert deferred.value.retry and "next run" in deferred.value.hint
         assert [m["Message-ID"] for m in box.messages] == ["<d.2@ki.se>"]
 
 
