@@ -3,6 +3,7 @@ polite HTTP client, each source's report as it finishes."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from monitor.app.context import App
@@ -34,7 +35,11 @@ def fetch(
     sources: Sequence[Source],
     *,
     on_done: Callable[[SourceReport], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SourceReport]:
-    """Fetch and store ``sources`` with the settings' concurrency; ``on_done`` hears of each."""
+    """Fetch and store ``sources`` with the settings' concurrency; ``on_done`` hears of each.
+    Once ``stop`` is set, the sources not started yet are left out (their runs cancelled)
+    and those under way finish and are stored."""
     with polite_http(app.settings) as http:
-        return fetch_sources(app.store(), app.settings, list(sources), http, on_done=on_done)
+        return fetch_sources(app.store(), app.settings, list(sources), http, on_done=on_done,
+                             stop=stop)  # fmt: skip

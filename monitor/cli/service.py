@@ -8,6 +8,7 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,9 +39,10 @@ def register(commands: Any) -> None:
 
 
 @contextmanager
-def stopping_on_signals() -> Iterator[threading.Event]:
+def stopping_on_signals(told: str | None = None) -> Iterator[threading.Event]:
     """An event set by the first SIGTERM or SIGINT: the work ends at its next safe point. A
-    second signal ends the process at once (status 1); open transactions roll back."""
+    second signal ends the process at once (status 1); open transactions roll back. ``told``:
+    printed on stderr at the first signal (a command a person waits on)."""
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
@@ -54,6 +56,8 @@ def stopping_on_signals() -> Iterator[threading.Event]:
 
     def stopping(name: str) -> None:
         logger.info("stopping signal=%s: the running jobs finish or stop at a safe point", name)
+        if told:
+            print(f"\n{told}", file=sys.stderr, flush=True)
         stop.set()
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from monitor.replay import PortalReplay, serve
 from monitor.store import jobs as job_store
@@ -271,3 +271,47 @@ def test_lost_leadership_stops_the_jobs_and_stands_by(db_url, tmp_path) -> None:
         if process.poll() is None:
             process.kill()
         store.dispose()
+
+
+def test_ctrl_c_during_fetch_stores_what_was_under_way_and_cancels_the_rest(
+    cli, db_url, tmp_path
+) -> None:
+    """`fetch` interrupted (SIGINT, as Ctrl-C sends): the source being fetched finishes and is
+    stored, the ones not started are left out with their runs cancelled (their health
+    untouched), no run stays "running" (which the next fetch would close as a dead process's
+    failure), and the exit status is 130."""
+    from tests.conftest import FIXTURES
+    from tests.httpserver import Reply, scripted_server
+
+    rss = (FIXTURES / "feeds/edctp3/calls_rss_trimmed.xml").read_bytes()
+    kind = {"Content-Type": "application/rss+xml"}
+    store = open_store(db_url)
+    with scripted_server() as server:
+        server.add("GET", "/slow", Reply(200, rss, kind, delay=2.0))
+        server.add("GET", "/rss", Reply(200, rss, kind))
+        source_store.add_source(store, "a-slow", "feed", server.url + "/slow", {})
+        for name in ("b-feed", "c-feed", "d-feed"):
+            source_store.add_source(store, name, "feed", server.url + "/rss", {})
+        log = tmp_path / "fetch.log"
+        process = spawn(["fetch"], log, FUNDING_MONITOR_FETCH_WORKERS="1")
+        try:
+            wait_for(lambda: server.requests, 30, "the first source's request")
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=60) == 130
+        finally:
+            if process.poll() is None:
+                process.kill()
+        said = log.read_text()
+        assert "stopping: the sources under way finish" in said, said
+        assert "interrupted: 1 of 4 sources fetched and stored; 3 left out" in said
+        assert [r["path"] for r in server.requests] == ["/slow"]  # nothing started after it
+    from monitor.store.tables import FetchRun, Source
+
+    with store.session() as session:
+        outcomes = dict(session.exec(select(Source.name, FetchRun.outcome).join(
+            FetchRun, col(FetchRun.source_id) == col(Source.id))).all())  # fmt: skip
+    assert outcomes == {"a-slow": "ok", "b-feed": "cancelled", "c-feed": "cancelled",
+                        "d-feed": "cancelled"}  # fmt: skip
+    assert all(s.healthy and s.consecutive_failures == 0 for s in source_store.list_sources(store))
+    assert source_store.running_runs(store) == []
+    store.dispose()
