@@ -8,7 +8,8 @@ columns alone; both databases get the same stemming (Swedish too, which FTS5 lac
 ranking and the same counts; and a faceted search over 12,000 calls is a few AND and popcount
 operations on Python integers, not a GROUP BY per facet. The index is rebuilt from the store
 when its calls or tags change (``monitor.app.search`` decides when), and a deployment with a
-few web processes holds one each (tens of MB for 12,000 calls).
+few web processes holds one each (tens of MB for 12,000 calls). A term's BM25 scores and the
+bit set of a common term are worked out on its first search and kept while the index lives.
 
 Facets combine as people expect: AND across facets, OR within one; each facet's counts are
 those it would have if its own choice were cleared (so choosing one programme still shows how
@@ -30,6 +31,7 @@ FACETS = ("tag", "status", "programme", "region", "source")
 SORTS = ("relevance", "deadline", "newest")
 K1, B = 1.2, 0.75  # BM25's usual constants
 TITLE_WEIGHT = 3  # a word in the title counts as three in the summary
+KEPT_MASKS = 100  # a term in this many calls or more keeps its bit set once searched for
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,11 @@ class Index:
         self.deadlines = [when for when, _ in dated]
         self.dated = [n for _, n in dated]
         self.stems = stems
+        # kept as searches ask for them (see _word): scores of every term searched for, bit
+        # sets of the terms in KEPT_MASKS calls or more (a few thousand; the others' are
+        # quicker to make again than to keep)
+        self._kept_scores: dict[str, array[float]] = {}
+        self._masks: dict[str, int] = {}
 
     def _mask(self, numbers: Sequence[int]) -> int:
         bits = bytearray((self.size >> 3) + 1)
@@ -127,16 +134,47 @@ class Index:
             start = bisect_left(self.vocabulary, word)
             end = bisect_left(self.vocabulary, word + "\U0010ffff")
             found = self.vocabulary[start : min(end, start + 50)]
-        scores: dict[int, float] = {}
+        if not found:
+            return 0, {}
+        mask = 0
         for term in found:
-            numbers, counts = self.postings[term]
-            idf = math.log(1 + (self.size - len(numbers) + 0.5) / (len(numbers) + 0.5))
-            for n, tf in zip(numbers, counts, strict=True):
-                norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * self.lengths[n] / self.average))
-                score = idf * norm
+            mask |= self._term_mask(term)
+        if len(found) == 1:  # the common case: one stem, its scores as they are
+            return mask, dict(zip(self.postings[found[0]][0], self._scores(found[0]), strict=True))
+        # any of several stems (the English and the Swedish): a call's best; the stem with
+        # the most calls copied whole, the others' calls looked at one by one
+        by_size = sorted(found, key=lambda t: -len(self.postings[t][0]))
+        scores = dict(zip(self.postings[by_size[0]][0], self._scores(by_size[0]), strict=True))
+        for term in by_size[1:]:
+            for n, score in zip(self.postings[term][0], self._scores(term), strict=True):
                 if score > scores.get(n, 0.0):
                     scores[n] = score
-        return self._mask(list(scores)), scores
+        return mask, scores
+
+    def _term_mask(self, term: str) -> int:
+        """A term's calls as a bit set (kept once made when it is in ``KEPT_MASKS`` calls or
+        more)."""
+        mask = self._masks.get(term)
+        if mask is None:
+            numbers = self.postings[term][0]
+            mask = self._mask(numbers)
+            if len(numbers) >= KEPT_MASKS:
+                self._masks[term] = mask  # one assignment: safe across threads
+        return mask
+
+    def _scores(self, term: str) -> array[float]:
+        """The BM25 scores of a term's calls, in its postings' order: worked out on its first
+        search and kept, since they do not change while the index lives (at most one float a
+        posting: 23 MB for 12,000 calls once every term has been searched for)."""
+        kept = self._kept_scores.get(term)
+        if kept is None:
+            numbers, counts = self.postings[term]
+            idf = math.log(1 + (self.size - len(numbers) + 0.5) / (len(numbers) + 0.5))
+            lengths, mean = self.lengths, self.average
+            kept = array("d", [idf * (tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[n] / mean)))
+                               for n, tf in zip(numbers, counts, strict=True)])  # fmt: skip
+            self._kept_scores[term] = kept  # one assignment: safe across threads
+        return kept
 
     def _dates(self, query: Query) -> int:
         """The calls whose next deadline falls in the asked range (every call if none)."""
@@ -157,12 +195,10 @@ class Index:
 
     def search(self, query: Query) -> Found:
         base = self.every
-        scores: dict[int, float] = {}
-        for word in query_words(query.text):
-            mask, scored = self._word(word)
+        words = [self._word(word) for word in query_words(query.text)]
+        for mask, _ in words:
             base &= mask
-            for n, score in scored.items():
-                scores[n] = scores.get(n, 0.0) + score
+        scores = _summed([scored for _, scored in words])
         base &= self._dates(query)
         chosen = {f: self._chosen(f, vs) for f, vs in query.chosen.items() if vs and f in FACETS}
         facets: dict[str, list[tuple[str, int]]] = {}
@@ -205,3 +241,18 @@ class Index:
                         break
                 seen += 1
         return page
+
+
+def _summed(scored: list[dict[int, float]]) -> dict[int, float]:
+    """Each call's score summed over the query's words, for the calls that have every word
+    (a search requires them all), in the words' order as a running sum adds them."""
+    if len(scored) <= 1:
+        return scored[0] if scored else {}
+    fewest = min(scored, key=lambda each: len(each))
+    common = set(fewest)
+    for each in scored:
+        common &= each.keys()  # intersected in C
+    summed = dict.fromkeys(common, 0.0)
+    for each in scored:
+        summed = {n: total + each[n] for n, total in summed.items()}
+    return summed

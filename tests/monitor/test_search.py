@@ -91,6 +91,58 @@ def test_closes_within_and_the_deadline_range() -> None:
     assert ids(window) == [3, 2]
 
 
+def test_ranking_is_bm25_over_every_stem_and_stays_so_once_kept() -> None:
+    """Over 400 calls of common words (each in well over KEPT_MASKS calls, most with an English
+    and a Swedish stem), every query ranks as BM25 worked out here from the formula: a word's
+    score is its best stem's, a call needs every word; the second asking (scores and bit sets
+    kept) answers as the first, and as a fresh index."""
+    import math
+    import random
+    from collections import Counter
+
+    from monitor.search.index import K1, KEPT_MASKS, TITLE_WEIGHT, B
+    from monitor.search.text import Stems, terms
+
+    rng = random.Random(7)
+    # "train" has one of "training"'s stems, "trainings" both: a call's best stem matters
+    words = ["health", "africa", "education", "training", "innovation", "mobility", "digital",
+             "vaccine", "research", "partnership", "train", "trainings", "mobil"]  # fmt: skip
+    docs = [doc(n, " ".join(rng.sample(words, 2)), " ".join(rng.choices(words, k=12)))
+            for n in range(1, 401)]  # fmt: skip
+    docs += [doc(401 + k, "Courses", "train " * (k + 4) + "training") for k in range(3)]
+    stems = Stems()
+    counted = [Counter(terms(d.identifier, stems) * 2 + terms(d.title, stems) * TITLE_WEIGHT
+                       + terms(d.body, stems)) for d in docs]  # fmt: skip
+    lengths = [sum(c.values()) for c in counted]
+    average = sum(lengths) / len(lengths)
+
+    def bm25(term: str, n: int) -> float:
+        df = sum(1 for c in counted if term in c)
+        idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+        tf = counted[n][term]
+        return idf * (tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[n] / average)))
+
+    def expected(text: str) -> list[int]:
+        scores = {}
+        for n in range(len(docs)):
+            best = [max((bm25(t, n) for t in terms(w, stems) if t in counted[n]), default=None)
+                    for w in text.split()]  # fmt: skip
+            if all(b is not None for b in best):
+                scores[n] = sum(b for b in best if b is not None)
+        ranked = sorted(scores, key=lambda n: (-scores[n], docs[n].identifier.casefold()))
+        return [docs[n].id for n in ranked]
+
+    index = Index(docs, NOW)
+    assert all(sum(1 for c in counted if t in c) >= KEPT_MASKS for t in terms("health", stems))
+    queries = ["health", "training", "education training", "vaccine africa mobility", "mobility"]
+    for text in queries * 2:  # the second round reads what the first kept
+        query = Query(text, sort="relevance", limit=500)
+        assert index.search(query).ids == expected(text), text
+    fresh = Index(docs, NOW)
+    assert [fresh.search(Query(t, limit=500)).ids for t in queries] == [
+        index.search(Query(t, limit=500)).ids for t in queries]  # fmt: skip
+
+
 def test_sorts_and_pages() -> None:
     assert ids(Query(sort="deadline")) == [1, 3, 2, 5, 4]  # no deadline last
     assert ids(Query(sort="newest")) == [5, 1, 3, 2, 4]
