@@ -62,7 +62,8 @@ class Log:
     total: int
     page: int
     pages: int
-    subscriber: str = ""  # the subscriber filtered on, as shown ("email r@ki.se")
+    subscriber: str = ""  # the address of the subscriber filtered on, as shown
+    subscriber_kind: str = ""  # and its kind ("email", "slack-webhook"…)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def log(
     page = max(1, page)
     rows, total = delivery_log.page(store, chosen, offset=(page - 1) * size, limit=size)
     return Log([entry_of(d, s) for d, s in rows], total, page, max(1, -(-total // size)),
-               f"{row.kind} {shown(row.kind, row.address)}" if row else "")  # fmt: skip
+               shown(row.kind, row.address) if row else "", row.kind if row else "")  # fmt: skip
 
 
 def get(app: App, delivery_id: int) -> Entry:

@@ -141,18 +141,23 @@ def import_file(app: App, file: Path) -> int:
 
 @dataclass(frozen=True)
 class Follower:
-    """A subscriber whose filter follows a tag, as safe to show: ``shown`` is the kind and
-    the address with a webhook's secret part blanked."""
+    """A subscriber whose filter follows a tag, as safe to show: its kind, and the address
+    with a webhook's secret part blanked (``shown``: the two together)."""
 
     id: int
-    shown: str
+    kind: str
+    address: str
     name: str
+
+    @property
+    def shown(self) -> str:
+        return f"{self.kind} {self.address}"
 
 
 def _follower(row: Subscriber) -> Follower:
     from monitor.app.subscribers import shown_address
 
-    return Follower(row.id or 0, shown_address(row), row.name)
+    return Follower(row.id or 0, row.kind, shown_address(row, kind=False), row.name)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "reason_model": "the model, trained on the admins' labels, gave it {value} (0.50 is "
         "the line)",
         "reason_label": "an admin said so",
+        "reason_negative": "the text says “{value}”, which rules it out",
+        "reason_evidence": "it names {value}, the evidence this tag needs",
+        "reason_evidence_source": "its funder is in {value} (noted for its source), the "
+        "evidence this tag needs",
         "origin_rules": "by rules",
         "origin_model": "by the model",
         "origin_both": "by rules and the model",
@@ -213,6 +217,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "reason_model": "modellen, tränad på administratörernas etiketter, gav {value} "
         "(gränsen är 0,50)",
         "reason_label": "en administratör har angett det",
+        "reason_negative": "texten säger ”{value}”, vilket utesluter den",
+        "reason_evidence": "den nämner {value}, det belägg som taggen kräver",
+        "reason_evidence_source": "dess finansiär finns i {value} (angivet för källan), det "
+        "belägg som taggen kräver",
         "origin_rules": "genom regler",
         "origin_model": "genom modellen",
         "origin_both": "genom regler och modellen",
@@ -394,7 +402,11 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "fungera; du kan prenumerera igen när du vill.",
     },
 }
-_QUOTED = re.compile(r'^(phrase|country|programme|funder|identifier) "(.*)"$')
+_QUOTED = re.compile(
+    r"^(phrase|country|programme|funder|identifier|negative phrase|evidence) "
+    r'"(.*)"( \(the funder\'s country, from its source\))?$'
+)
+_REASON_KEYS = {"negative phrase": "negative", "evidence": "evidence"}
 
 
 @dataclass(frozen=True)
@@ -458,7 +470,9 @@ class Present:
         """A stored tagging reason in plain words."""
         quoted = _QUOTED.match(reason)
         if quoted:
-            return self.texts[f"reason_{quoted.group(1)}"].format(value=quoted.group(2))
+            kind = _REASON_KEYS.get(quoted.group(1), quoted.group(1))
+            key = f"reason_{kind}_source" if quoted.group(3) else f"reason_{kind}"
+            return self.texts[key].format(value=quoted.group(2))
         if reason.startswith("sub-tag "):
             tag = reason.removeprefix("sub-tag ")
             label = labels.get(tag, {}).get(self.words.language) or tag

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from classifiers.evidence import EVIDENCE
 from monitor.app.source_shown import HINTS, hint
 from monitor.store.sources import health_problem
 from monitor.web.i18n import operator
@@ -17,7 +18,7 @@ from sources.registry import all_kinds
 
 def _written() -> list[str]:
     """Every operator text the kinds and the hints table hold, in English."""
-    texts = [advice for _, advice in HINTS]
+    texts = [advice for _, advice in HINTS] + list(EVIDENCE.values())
     for kind in all_kinds():
         texts += [kind.description, *(s.description for s in kind.settings)]
     return texts
@@ -30,7 +31,8 @@ def test_every_kind_setting_and_hint_has_its_swedish(english: str) -> None:
 
 
 def test_nothing_is_translated_that_the_application_no_longer_says() -> None:
-    written = set(_written()) | {"recovered", "listed twice: the first entry is taken"}
+    written = set(_written()) | {"recovered", "listed twice: the first entry is taken",
+                                  "the built-in catalogue"}  # fmt: skip
     assert set(SV) == written, sorted(set(SV) - written)  # stale entries would hide a rename
 
 
@@ -47,6 +49,12 @@ def test_health_reasons_keep_their_figures_and_the_error_they_quote() -> None:
     )
 
 
+def test_the_models_fired_rules_are_named_in_swedish() -> None:
+    assert (
+        swedish("the eu-research-policy rules fired") == "reglerna för eu-research-policy slog till"
+    )
+
+
 def test_other_text_is_shown_as_it_is_and_english_pages_are_untouched() -> None:
     error = "HTTP 404: server answered 404 Not Found"
     assert swedish(error) == error
@@ -56,3 +64,28 @@ def test_other_text_is_shown_as_it_is_and_english_pages_are_untouched() -> None:
     advice = hint(error)
     assert advice and operator("en")(advice) == advice and operator("sv")(advice) == SV[advice]
     assert operator("sv")(None) == "" and operator("en")(None) == ""
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_every_kind_of_rule_reason_is_said_in_plain_words(language: str) -> None:
+    """What the rules store as a tag's evidence (``classifiers.rules.REASON``: 'phrase "X"',
+    'evidence "X" (the funder's country, from its source)'…) reads as words on the pages."""
+    from datetime import UTC, datetime
+
+    from classifiers.rules import REASON
+    from monitor.web.present import Present
+
+    present = Present(language, "Europe/Stockholm", datetime.now(UTC))
+    labels = {"eu-research-policy": {"en": "EU research policy", "sv": "EU:s forskningspolitik"}}
+    stored = [f'{word} "Horizon Europe"' for word in REASON.values()]
+    stored += [
+        'evidence "US United States" (the funder\'s country, from its source)',
+        'identifier "HORIZON-…"',
+        "sub-tag eu-research-policy",
+        "labelled by an admin",
+    ]
+    for reason in stored:
+        said = present.reason(reason, labels)
+        assert said != reason and '"' not in said, reason
+    assert "United States" in present.reason(stored[-4], labels)
+    assert labels["eu-research-policy"][language] in present.reason(stored[-2], labels)

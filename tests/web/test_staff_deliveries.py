@@ -175,6 +175,12 @@ def test_notices_are_listed_and_filtered_and_a_webhook_path_never_shows(
     assert "Deliveries found: 3." in of_hook.text
     assert "secretpart" not in of_hook.text and "B0BBB" not in of_hook.text
     assert "https://hooks.slack.com/…" in of_hook.text
+    assert (
+        "Subscriber: Slack webhook https://hooks.slack.com/…" in of_hook.text
+    )  # its kind in words
+    of_hook_sv = curator_client.get(f"/staff/deliveries?subscriber={hook.id}&lang=sv").text
+    assert "Prenumerant: Slack-webhook https://hooks.slack.com/…" in of_hook_sv
+    curator_client.get("/staff/deliveries?lang=en")
     by_address = curator_client.get("/staff/deliveries?subscriber=cur@ki.se&period=2026-06-05")
     assert "Deliveries found: " in by_address.text
     assert {m for m in re.findall(r"feed-\d+", by_address.text)} <= {"feed-4", "feed-32"}

@@ -109,12 +109,20 @@ def test_the_queue_shows_the_least_sure_call_with_its_text_scores_and_evidence(
     assert f"model {call['tags'][first['tag']]['model_score']:.2f}" in asked
     edctp = modelled[EDCTP]
     other = admin_client.get(f"/staff/review?call={edctp}").text
+    from monitor.web.present import Present
+
+    words = Present("en", bare_app.settings.timezone, bare_app.now())
+    labels = model_cases.tag_names(bare_app)
     for number, shown in ((first["call"], page.text), (edctp, other)):
         said = model_cases.explain(bare_app, number)["tags"]
         assert sum(len(f["rules"]) for f in said.values()) >= (5 if number == edctp else 0)
         for tag, found in said.items():  # the evidence: the rules, the model's terms
             row = _row(shown, tag)
-            assert all(f"rule: {r}".replace('"', "&#34;") in row for r in found["rules"])
+            # each rule in plain words, as the call's page says it ('phrase "X"': the text
+            # says "X"), never as stored
+            assert all(str(escape(f"rule: {words.reason(r, labels)}")) in row
+                       for r in found["rules"])  # fmt: skip
+            assert not any(f"rule: {r}".replace('"', "&#34;") in row for r in found["rules"])
             assert all(str(escape(term)) in row for term in found["model_terms"][:8])
             assert ("given, score" in row) == found["given"]
     assert 'href="/static/review.js"' not in page.text and 'src="/static/review.js"' in page.text
@@ -122,6 +130,8 @@ def test_the_queue_shows_the_least_sure_call_with_its_text_scores_and_evidence(
     assert "Calls in the queue:" in page.text
     sv = admin_client.get("/staff/review?lang=sv").text
     assert "Granskningskö" in sv and "Dess taggar" in sv and ">Ja <kbd" in sv
+    edctp_sv = admin_client.get(f"/staff/review?call={edctp}").text  # the language is kept
+    assert "regel: texten säger ”" in edctp_sv and "regel: phrase" not in edctp_sv
 
 
 def test_a_label_from_the_review_page_is_stored_and_changes_the_calls_tags(

@@ -143,6 +143,8 @@ def test_the_tree_shows_both_languages_rules_calls_and_followers(portal, admin_c
     assert f"{len(tag.phrases)} phrases" in row and f"{len(tag.countries)} countries" in row
     assert 'class="sub"' in page.text.split(f'href="/staff/tags/{TAG}"', 1)[0][-200:]
     assert "Retired tags" not in page.text
+    one = admin_client.get(f"/staff/tags/{TAG}?lang=sv").text  # its followers, kind in words
+    assert ": e-post r@ki.se" in one and ": e-post s@ki.se" in one and "email r@" not in one
     tag_cases.retire(bare_app, "visibility", force=True)
     page = admin_client.get("/staff/tags?lang=sv")
     assert "Avvecklade taggar" in page.text

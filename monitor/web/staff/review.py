@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from monitor.errors import ConfigError
 from monitor.web import csrf
-from monitor.web.app import app_of, render
+from monitor.web.app import app_of, language_of, render
+from monitor.web.present import Present
 from monitor.web.staff import access
 
 if TYPE_CHECKING:
@@ -76,8 +77,11 @@ async def queue(request: Request, user: access.Admin, call: str = "", skip: str 
         raise HTTPException(404) from None
     onward = [*skipped, number]
     lead, rest = parts(found.call.summary)
+    present = Present(language_of(request), app.settings.timezone, app.now())
+    labels = {check.tag: check.labels for check in found.tags}
     return render(request, "staff/review.html", {
         "user": user, "card": found, "lead": lead, "rest": rest, "queued": queued,
+        "reason": lambda r: present.reason(r, labels),
         "skip": _skip_text(skipped), "onward": _skip_text(onward), "done": done[:40],
         "asked": asked or "", "said": request.query_params.get("said", "")[:20],
     })  # fmt: skip

@@ -125,6 +125,16 @@ SV: dict[str, str] = {
     "URL in a browser; the stored calls were left untouched.": "Servern svarade med något "
     "oväntat (en felsida, ett ändrat format): öppna URL:en i en webbläsare; de sparade "
     "utlysningarna lämnades orörda.",
+    # structured evidence the model weighs, as the review queue names it (classifiers.evidence)
+    "an innovation action (IA)": "en innovationsåtgärd (IA)",
+    "a research and innovation action (RIA)": "en forsknings- och innovationsåtgärd (RIA)",
+    "a coordination and support action (CSA)": "en samordnings- och stödåtgärd (CSA)",
+    "a joint undertaking's topic": "ett ämne inom ett gemensamt företag (JU)",
+    "a co-programmed European partnership": "ett samprogrammerat europeiskt partnerskap",
+    "pre-commercial procurement": "förkommersiell upphandling",
+    "a multi-actor approach": "en multiaktörsansats",
+    # a catalogue import's plan (monitor.app.source_lists)
+    "the built-in catalogue": "den inbyggda katalogen",
     # a catalogue entry skipped (monitor.app.source_lists)
     "listed twice: the first entry is taken": "finns två gånger: den första posten används",
     # why a source is unhealthy (monitor.store.sources.health_problem), and a recovery
@@ -136,6 +146,7 @@ SV_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(\d+) failed runs in a row; last error: (.*)", re.S),
      "{0} misslyckade körningar i rad; senaste felet: {1}"),
     (re.compile(r"(\d+) failed runs in a row"), "{0} misslyckade körningar i rad"),
+    (re.compile(r"the (\S+) rules fired"), "reglerna för {0} slog till"),
     (re.compile(r"returned no items \(it had (\d+) before\): a changed page or feed\?"),
      "gav inga poster (den hade {0} förut): en ändrad sida eller ett ändrat flöde?"),
 )  # fmt: skip

@@ -215,7 +215,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "src_filter_kind": "Typ",
         "src_any_kind": "alla typer",
         "src_filter_health": "Hälsa",
-        "src_any_health": "all hälsa",
+        "src_any_health": "alla hälsolägen",
         "src_health_unhealthy": "ohälsosam",
         "src_health_healthy": "frisk",
         "src_show": "Visa",
