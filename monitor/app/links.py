@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from monitor.app import audit
@@ -95,27 +96,45 @@ def _linked(app: App) -> list[list[Linked]]:
 def _shown(app: App, found: list[list[Linked]],
            rows: Mapping[int, Mapping[str, Any]] | None = None) -> list[Group]:  # fmt: skip
     """Groups as shown: why each copy matches the first now and how alike their titles are
-    (a string comparison per copy, and each call's dates read: done for the groups a page
-    shows, not for every group). ``rows``: the calls as matching compares them, by id (read
-    when not given)."""
-    from monitor.store.links import candidate, linked_rows
-    from monitor.store.matching import same_call, title_likeness
+    (a string comparison per copy, remembered by ``_judged``, and each call's dates read: done
+    for the groups a page shows, not for every group). ``rows``: the calls as matching compares
+    them, by id (read when not given)."""
+    from monitor.store.links import linked_rows
 
     if rows is None:
         rows = linked_rows(app.store(create=False), [c.id for calls in found for c in calls])
     now, groups = app.now(), []
     for calls in found:
-        head, lead = calls[0], candidate(rows[calls[0].id])
+        head, lead = calls[0], _matched(rows[calls[0].id])
         shown = []
         for call in calls:
-            mine, first = candidate(rows[call.id]), call is head
-            why = "" if first else REASONS.get(same_call(mine, lead) or "", "none")
-            like = 1.0 if first else title_likeness(mine, lead)
+            first = call is head
+            why, like = ("", 1.0) if first else _judged(_matched(rows[call.id]), lead)
             shown.append(Member(call.id, call.source, call.identifier, call.title,
                                 rows[call.id]["url"], _deadline(rows[call.id], now), first, why,
-                                round(like, 2)))  # fmt: skip
+                                like))  # fmt: skip
         groups.append(Group(head.id, shown))
     return groups
+
+
+def _matched(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What matching reads of a call's row (as ``monitor.store.links.candidate`` does), as a
+    key: ``_judged`` remembers by it."""
+    days = tuple(sorted({d["at"][:10] for d in row["deadlines"] or ()}))
+    return (row["id"], row["source_id"], row["identifier"], row["url"], row["title"],
+            row["funder"], days)  # fmt: skip
+
+
+@lru_cache(maxsize=8192)
+def _judged(copy: tuple[Any, ...], first: tuple[Any, ...]) -> tuple[str, float]:
+    """Why a copy matches the first call of its group, and how alike their titles are (0-1):
+    worked out once per pair of calls as they are (a changed title or date is another key),
+    since each page of linked calls shows the same groups again."""
+    from monitor.store.matching import Candidate, same_call, title_likeness
+
+    mine, lead = (Candidate(k[0], k[1], k[2], k[3], k[4], k[5], frozenset(k[6]))
+                  for k in (copy, first))  # fmt: skip
+    return REASONS.get(same_call(mine, lead) or "", "none"), round(title_likeness(mine, lead), 2)
 
 
 def _of_heads(app: App, heads: list[int]) -> list[Group]:

@@ -130,6 +130,20 @@ def test_each_group_shows_its_members_and_why_they_are_linked(linked, admin_clie
         links.PER_PAGE = kept
     assert "Page 2 of 2" in paged and paged.count('class="group"') == 1
     assert 'href="/staff/links?page=1"' in paged
+    # why a copy matches is remembered per pair of calls as they are: a copy whose identifier
+    # changes since is judged again (no rule matches it now), not shown as before
+    from sqlalchemy import update
+
+    from monitor.store.tables import Call
+
+    uhr = ids[("uhr", COVE)][0]
+    with bare_app.store().session() as session:
+        session.execute(update(Call).where(Call.id == uhr).values(identifier="ERASMUS-2027-X"))
+        session.commit()
+    cove = next(g for g in admin_client.get("/staff/links").text.split('<tbody class="group">')
+                if COVE in g)  # fmt: skip
+    changed = next(r for r in cove.split("<tr")[1:] if "ERASMUS-2027-X" in r)
+    assert "no rule any more" in changed and "the same EU topic identifier" not in changed
 
 
 def test_the_store_pages_groups_as_reading_every_linked_call_would(linked, bare_app):
