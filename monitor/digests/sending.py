@@ -316,7 +316,7 @@ class Attempt:
         through = transport(self.subscriber)
         with self.lock:
             count = self.outbox.deferring[through] = self.outbox.deferring.get(through, 0) + 1
-            if count < SERVER_DEFERS:
+            if count != SERVER_DEFERS:  # said once (parallel senders may defer a few more)
                 return
             self.outbox.down[through] = _line(f"{count} recipients deferred in a row: {exc}")
             self.report.errors.append(
