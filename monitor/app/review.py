@@ -201,10 +201,10 @@ def _said(app: App, rows: list[Feedback]) -> list[Said]:
 def _one(app: App, feedback_id: int) -> Said:
     row = feedback_store.get_feedback(app.store(), feedback_id)
     if row is None:
-        raise ConfigError(f"no feedback {feedback_id}")
+        raise ConfigError(f"no feedback {feedback_id}", hint="")
     said = _said(app, [row])[0]
     if said.status != "new":
-        raise ConfigError(f"feedback {feedback_id} was {said.status} already")
+        raise ConfigError(f"feedback {feedback_id} was {said.status} already", hint="")
     return said
 
 
@@ -219,7 +219,7 @@ def accept(app: App, feedback_id: int) -> Said:
                           hint="Judge the call's tags in the review queue, then reject the "
                           "feedback.")  # fmt: skip
     if not feedback_store.set_status(app.store(), feedback_id, "accepted"):
-        raise ConfigError(f"feedback {feedback_id} was decided already")
+        raise ConfigError(f"feedback {feedback_id} was decided already", hint="")
     try:
         for tag, positive in said.becomes:
             model.label(app, said.call_id, tag, positive)

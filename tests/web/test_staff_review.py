@@ -249,6 +249,7 @@ def test_accept_turns_feedback_into_labels_and_reject_dismisses_it(
     assert refused.status_code == 400 and "names no tag to label" in refused.text
     again = _decide(admin_client, done.text, wrong.id, "reject")
     assert again.status_code == 400 and "was accepted already" in again.text
+    assert "settings table in README" not in again.text  # no hint that does not apply
     done = _decide(admin_client, done.text, nobody.id, "reject")
     assert "The feedback was rejected" in done.text and "No feedback waits" in done.text
     status = {f.id: f.status for f in list_feedback(store, status=None)}
