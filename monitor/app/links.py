@@ -17,6 +17,7 @@ from monitor.app.paging import window
 
 if TYPE_CHECKING:
     from monitor.store.links import Linked
+    from monitor.store.matching import Candidate
 
 PER_PAGE = 25
 # why a copy is linked to the first of its group, as matching says it now
@@ -99,17 +100,17 @@ def _shown(app: App, found: list[list[Linked]],
     (a string comparison per copy, remembered by ``_judged``, and each call's dates read: done
     for the groups a page shows, not for every group). ``rows``: the calls as matching compares
     them, by id (read when not given)."""
-    from monitor.store.links import linked_rows
+    from monitor.store.links import candidate, linked_rows
 
     if rows is None:
         rows = linked_rows(app.store(create=False), [c.id for calls in found for c in calls])
     now, groups = app.now(), []
     for calls in found:
-        head, lead = calls[0], _matched(rows[calls[0].id])
+        head, lead = calls[0], candidate(rows[calls[0].id])
         shown = []
         for call in calls:
             first = call is head
-            why, like = ("", 1.0) if first else _judged(_matched(rows[call.id]), lead)
+            why, like = ("", 1.0) if first else _judged(candidate(rows[call.id]), lead)
             shown.append(Member(call.id, call.source, call.identifier, call.title,
                                 rows[call.id]["url"], _deadline(rows[call.id], now), first, why,
                                 like))  # fmt: skip
@@ -117,24 +118,15 @@ def _shown(app: App, found: list[list[Linked]],
     return groups
 
 
-def _matched(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What matching reads of a call's row (as ``monitor.store.links.candidate`` does), as a
-    key: ``_judged`` remembers by it."""
-    days = tuple(sorted({d["at"][:10] for d in row["deadlines"] or ()}))
-    return (row["id"], row["source_id"], row["identifier"], row["url"], row["title"],
-            row["funder"], days)  # fmt: skip
-
-
 @lru_cache(maxsize=8192)
-def _judged(copy: tuple[Any, ...], first: tuple[Any, ...]) -> tuple[str, float]:
+def _judged(copy: Candidate, first: Candidate) -> tuple[str, float]:
     """Why a copy matches the first call of its group, and how alike their titles are (0-1):
-    worked out once per pair of calls as they are (a changed title or date is another key),
-    since each page of linked calls shows the same groups again."""
-    from monitor.store.matching import Candidate, same_call, title_likeness
+    worked out once per pair of calls as they are (a Candidate is equal to another only with
+    the same identifier, URL, title, funder and dates), since each page of linked calls shows
+    the same groups again."""
+    from monitor.store.matching import same_call, title_likeness
 
-    mine, lead = (Candidate(k[0], k[1], k[2], k[3], k[4], k[5], frozenset(k[6]))
-                  for k in (copy, first))  # fmt: skip
-    return REASONS.get(same_call(mine, lead) or "", "none"), round(title_likeness(mine, lead), 2)
+    return REASONS.get(same_call(copy, first) or "", "none"), round(title_likeness(copy, first), 2)
 
 
 def _of_heads(app: App, heads: list[int]) -> list[Group]:

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 # An EU topic identifier: programme prefix, year, parts ("HORIZON-JU-GH-EDCTP3-2026-03-DIGIT-02").
 EU_TOPIC = re.compile(r"^[A-Z][A-Z0-9]+(?:-[A-Z0-9]+)*-20\d\d(?:-[A-Za-z0-9]+)+$")
@@ -77,6 +78,7 @@ def _generic(url: str) -> bool:
     return path.count("/") < 1 and len(path) < 12
 
 
+@lru_cache(maxsize=32_768)  # the same titles and funders are compared again and again
 def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text.casefold())
     folded = "".join(c for c in folded if not unicodedata.combining(c))
